@@ -1,0 +1,102 @@
+// The default command: run as a supervisord [eventlistener:x] and keep HAProxy in step.
+
+import { systemClock } from '../clock.js';
+import type { Config } from '../config/types.js';
+import { HaproxyClient } from '../haproxy/client.js';
+import type { Logger } from '../log.js';
+import { SocketApplier } from '../reconcile/applier.js';
+import { Controller } from '../reconcile/controller.js';
+import { DesiredState } from '../reconcile/desired.js';
+import { runEventChannel } from '../supervisor/channel.js';
+import { decodeEvent } from '../supervisor/events.js';
+import { SupervisorRpc } from '../supervisor/rpc.js';
+import type { ProcessName } from '../supervisor/types.js';
+import { httpProbe } from '../warmup/probe.js';
+
+export interface ListenOptions {
+  readonly config: Config;
+  readonly dryRun: boolean;
+  readonly log: Logger;
+  readonly input: NodeJS.ReadableStream;
+  readonly output: NodeJS.WritableStream;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Resolves when the process is asked to stop (SIGTERM/SIGINT). */
+  readonly stopSignal: Promise<string>;
+}
+
+/** How long, at shutdown, pending HAProxy changes may still be flushed (supervisord SIGKILLs after stopwaitsecs). */
+const FLUSH_MS = 2000;
+
+export async function listen(opts: ListenOptions): Promise<number> {
+  const { config, log } = opts;
+  const clock = systemClock;
+  const clients = config.haproxy.sockets.map(
+    (address) => new HaproxyClient(address, { timeoutMs: config.haproxy.timeoutMs }),
+  );
+  const desired = new DesiredState();
+  const appliers = clients.map(
+    (client) =>
+      new SocketApplier(client, desired, {
+        clock,
+        log,
+        heartbeatMs: config.haproxy.heartbeatMs,
+        backoffMinMs: 250,
+        backoffMaxMs: 5000,
+        dryRun: opts.dryRun,
+      }),
+  );
+  desired.onChange(() => {
+    for (const a of appliers) a.kick();
+  });
+  const url = config.supervisor.url;
+  const rpc =
+    url === null
+      ? null
+      : new SupervisorRpc({
+          url,
+          username: config.supervisor.username,
+          password: config.supervisor.password,
+          timeoutMs: config.supervisor.timeoutMs,
+        });
+  const self = selfName(opts.env);
+  const controller = new Controller({ config, desired, apis: clients, probe: httpProbe, clock, log, rpc, self });
+
+  log.info('listener starting', {
+    config: config.file,
+    sockets: config.haproxy.sockets.map((s) => s.label).join(','),
+    rules: config.rules.length,
+    supervisor: url,
+    dry_run: opts.dryRun,
+  });
+  for (const a of appliers) a.start();
+  void controller.requestResync('start-up');
+
+  let code = 0;
+  const channel = runEventChannel({
+    input: opts.input,
+    output: opts.output,
+    onEvent: (raw) => controller.handleEvent(decodeEvent(raw)),
+  }).then(
+    () => 'eof',
+    (err: unknown) => {
+      log.error('malformed input from supervisord; exiting so it restarts the listener', {
+        error: err instanceof Error ? err.message : String(err),
+      });
+      code = 1;
+      return 'protocol-error';
+    },
+  );
+  const why = await Promise.race([channel, opts.stopSignal]);
+  log.info('listener stopping', { reason: why });
+  await controller.stop();
+  await Promise.race([Promise.all(appliers.map((a) => a.whenIdle())), clock.sleep(FLUSH_MS)]);
+  await Promise.all(appliers.map((a) => a.stop()));
+  return code;
+}
+
+function selfName(env: Readonly<Record<string, string | undefined>>): ProcessName | null {
+  const process = env['SUPERVISOR_PROCESS_NAME'];
+  const group = env['SUPERVISOR_GROUP_NAME'];
+  if (process === undefined || group === undefined) return null;
+  return { group, process };
+}

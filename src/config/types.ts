@@ -1,0 +1,57 @@
+// The validated configuration: what the INI contract (or the positional form) means, as data.
+
+import type { SocketAddress } from '../haproxy/types.js';
+import type { OnDeadline, StatusRange } from '../warmup/types.js';
+
+export type OnStopping = 'maint' | 'drain';
+
+/** Which supervisord processes a rule applies to. */
+export type ProcessMatch =
+  /** [program:NAME] (any group whose process is NAME) or [program:GROUP:NAME] (exactly that one). */
+  | { readonly kind: 'process'; readonly group: string | null; readonly process: string }
+  /** [group:NAME]: every process of the group. */
+  | { readonly kind: 'group'; readonly group: string };
+
+/** Warm-up settings before the requests are known; [warmup] gives the defaults, a program overrides. */
+export interface WarmupSettings {
+  readonly requests: readonly string[];
+  readonly headers: readonly (readonly [string, string])[];
+  readonly expect: readonly StatusRange[];
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly deadlineMs: number;
+  readonly onDeadline: OnDeadline;
+}
+
+export interface ProgramRule {
+  /** The INI section it came from, e.g. "program:instance1"; used in messages. */
+  readonly section: string;
+  readonly match: ProcessMatch;
+  /**
+   * "backend/server" templates; `%(process_name)s`, `%(group_name)s` and `%(program_name)s`
+   * (an alias of group_name) are substituted per process. Already validated with a sample name.
+   */
+  readonly servers: readonly string[];
+  /** Warm-up for this rule; an empty `requests` list means: ready as soon as RUNNING. */
+  readonly warmup: WarmupSettings;
+  readonly onStopping: OnStopping;
+}
+
+export interface Config {
+  /** The file it came from ("<command line>" for the positional form). */
+  readonly file: string;
+  readonly haproxy: {
+    readonly sockets: readonly SocketAddress[];
+    readonly timeoutMs: number;
+    /** `[haproxy] heartbeat` (default 2s): how often each socket is checked for an HAProxy restart. */
+    readonly heartbeatMs: number;
+  };
+  readonly supervisor: {
+    /** unix:///path or http://host:port; null when neither the file nor $SUPERVISOR_SERVER_URL gives one. */
+    readonly url: string | null;
+    readonly username: string | null;
+    readonly password: string | null;
+    readonly timeoutMs: number;
+  };
+  readonly rules: readonly ProgramRule[];
+}

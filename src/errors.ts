@@ -1,0 +1,117 @@
+// Every error the product raises, each with a stable code a caller or a log line can match on.
+
+export type ErrorCode =
+  | 'CONFIG'
+  | 'USAGE'
+  | 'PROTOCOL'
+  | 'HAPROXY_COMMAND'
+  | 'HAPROXY_CONNECT'
+  | 'HAPROXY_TIMEOUT'
+  | 'HAPROXY_REPLY'
+  | 'WARMUP'
+  | 'XMLRPC_FAULT'
+  | 'XMLRPC_TRANSPORT';
+
+export abstract class AppError extends Error {
+  abstract readonly code: ErrorCode;
+}
+
+/** A configuration problem; names the file, section and key so the operator can go straight to it. */
+export class ConfigError extends AppError {
+  readonly code = 'CONFIG' as const;
+  constructor(
+    readonly file: string,
+    readonly section: string | null,
+    readonly key: string | null,
+    readonly detail: string,
+  ) {
+    super(
+      `${file}${section === null ? '' : `: [${section}]`}${key === null ? '' : ` ${key}`}: ${detail}`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/** Bad command-line usage (unknown option, missing argument). Exit 2 like a config error. */
+export class UsageError extends AppError {
+  readonly code = 'USAGE' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Malformed eventlistener protocol input from supervisord. The listener exits non-zero on it. */
+export class ProtocolError extends AppError {
+  readonly code = 'PROTOCOL' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProtocolError';
+  }
+}
+
+/** HAProxy answered a command with error text (success is a bare "\n"). */
+export class HaproxyCommandError extends AppError {
+  readonly code = 'HAPROXY_COMMAND' as const;
+  constructor(
+    readonly socket: string,
+    readonly command: string,
+    readonly reply: string,
+  ) {
+    super(`haproxy ${socket}: '${command}' failed: ${reply.trim()}`);
+    this.name = 'HaproxyCommandError';
+  }
+}
+
+/** Could not reach an HAProxy stats socket, or it did not answer in time. */
+export class HaproxyConnectError extends AppError {
+  readonly code: 'HAPROXY_CONNECT' | 'HAPROXY_TIMEOUT';
+  constructor(
+    readonly socket: string,
+    message: string,
+    timeout = false,
+  ) {
+    super(`haproxy ${socket}: ${message}`);
+    this.code = timeout ? 'HAPROXY_TIMEOUT' : 'HAPROXY_CONNECT';
+    this.name = 'HaproxyConnectError';
+  }
+}
+
+/** HAProxy answered, but not in a shape we can read (e.g. a truncated `show servers state`). */
+export class HaproxyReplyError extends AppError {
+  readonly code = 'HAPROXY_REPLY' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'HaproxyReplyError';
+  }
+}
+
+/** A warm-up did not pass before its deadline. */
+export class WarmupError extends AppError {
+  readonly code = 'WARMUP' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'WarmupError';
+  }
+}
+
+/** supervisord answered an XML-RPC call with a <fault> (e.g. 10 BAD_NAME). */
+export class XmlRpcFault extends AppError {
+  readonly code = 'XMLRPC_FAULT' as const;
+  constructor(
+    readonly faultCode: number,
+    readonly faultString: string,
+  ) {
+    super(`supervisord fault ${faultCode}: ${faultString}`);
+    this.name = 'XmlRpcFault';
+  }
+}
+
+/** supervisord's XML-RPC endpoint could not be reached, timed out, or answered non-200 (e.g. 401). */
+export class XmlRpcTransportError extends AppError {
+  readonly code = 'XMLRPC_TRANSPORT' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'XmlRpcTransportError';
+  }
+}

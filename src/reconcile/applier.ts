@@ -1,0 +1,219 @@
+// Converges one HAProxy stats socket to the desired state; one applier per socket, each on its own.
+
+import type { Clock } from '../clock.js';
+import { AppError } from '../errors.js';
+import type { ServerStateRow } from '../haproxy/replies.js';
+import { adminStateOf, infoIdentity } from '../haproxy/replies.js';
+import { serverKey, type AdminState, type ServerRef } from '../haproxy/types.js';
+import type { Logger } from '../log.js';
+import type { DesiredServer, DesiredState } from './desired.js';
+
+/** The part of the HAProxy client an applier uses (HaproxyClient satisfies it). */
+export interface RuntimeApi {
+  readonly label: string;
+  setServerState(ref: ServerRef, state: AdminState): Promise<void>;
+  showServersState(backend?: string): Promise<ServerStateRow[]>;
+  showInfo(): Promise<Record<string, string>>;
+}
+
+export interface ApplierOptions {
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** How often to look for an HAProxy restart (`show info` Pid / Start_time_sec). */
+  readonly heartbeatMs: number;
+  readonly backoffMinMs: number;
+  readonly backoffMaxMs: number;
+  readonly dryRun: boolean;
+}
+
+export interface ApplierStatus {
+  readonly socket: string;
+  readonly reachable: boolean | null;
+  /** Servers whose latest decision is not yet on this socket. */
+  readonly pending: number;
+}
+
+export class SocketApplier {
+  /** serverKey → version of the decision last applied (or given up on) on this socket. */
+  private readonly applied = new Map<string, number>();
+  private identity: string | null = null;
+  private reachable: boolean | null = null;
+  private backoffMs: number;
+  private wake: (() => void) | null = null;
+  private woken = false;
+  private running = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private readonly stopper = new AbortController();
+  private nextHeartbeat = 0;
+  private readonly idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly api: RuntimeApi,
+    private readonly desired: DesiredState,
+    private readonly opts: ApplierOptions,
+  ) {
+    this.backoffMs = opts.backoffMinMs;
+  }
+
+  get label(): string {
+    return this.api.label;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loopDone = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.stopper.abort(new Error('stopped'));
+    this.kick();
+    await this.loopDone;
+  }
+
+  /** Something changed in the desired state: look again now. */
+  kick(): void {
+    this.woken = true;
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+
+  status(): ApplierStatus {
+    return { socket: this.label, reachable: this.reachable, pending: this.pendingServers().length };
+  }
+
+  /** Resolves once everything desired is on this socket (for tests and the restart command). */
+  whenIdle(): Promise<void> {
+    if (this.pendingServers().length === 0 && this.reachable !== false) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private pendingServers(): DesiredServer[] {
+    const out: DesiredServer[] = [];
+    for (const [key, want] of this.desired.all()) {
+      if (this.applied.get(key) !== want.version) out.push(want);
+    }
+    return out;
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      this.woken = false;
+      try {
+        if (this.opts.clock.now() >= this.nextHeartbeat) await this.heartbeat();
+        for (const want of this.pendingServers()) {
+          if (!this.running) break;
+          await this.applyOne(want);
+        }
+        this.recovered();
+        if (this.pendingServers().length === 0) this.notifyIdle();
+        await this.idle(Math.max(0, this.nextHeartbeat - this.opts.clock.now()));
+      } catch (err) {
+        if (!this.running) break;
+        this.outage(err);
+        await this.idle(this.backoffMs, true);
+        this.backoffMs = Math.min(this.opts.backoffMaxMs, this.backoffMs * 2);
+        // After an outage, look for a restart before applying anything.
+        this.nextHeartbeat = 0;
+      }
+    }
+  }
+
+  /** HAProxy forgets runtime state on reload/restart: a new (Pid, Start_time_sec) means re-apply all. */
+  private async heartbeat(): Promise<void> {
+    const info = await this.api.showInfo();
+    const id = infoIdentity(info);
+    const identity = `${id.pid}@${id.startTime}`;
+    if (this.identity !== null && this.identity !== identity) {
+      this.opts.log.warn('haproxy restarted; re-applying desired state', {
+        socket: this.label,
+        was: this.identity,
+        now: identity,
+        servers: this.applied.size,
+      });
+      this.applied.clear();
+    }
+    this.identity = identity;
+    this.nextHeartbeat = this.opts.clock.now() + this.opts.heartbeatMs;
+  }
+
+  private async applyOne(want: DesiredServer): Promise<void> {
+    const key = serverKey(want.ref);
+    const fields = { socket: this.label, server: key, state: want.state, process: want.owner };
+    if (this.opts.dryRun) {
+      this.opts.log.info('dry-run: would send', { ...fields, command: `set server ${key} state ${want.state}` });
+      this.applied.set(key, want.version);
+      return;
+    }
+    try {
+      await this.api.setServerState(want.ref, want.state);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'HAPROXY_COMMAND') {
+        // HAProxy refused (no such server, permission denied): retrying the same decision won't help.
+        this.opts.log.error('haproxy refused command', { ...fields, error: err.message });
+        this.applied.set(key, want.version);
+        return;
+      }
+      throw err;
+    }
+    const rows = await this.api.showServersState(want.ref.backend);
+    const row = rows.find((r) => r.server === want.ref.server);
+    const now = row === undefined ? null : adminStateOf(row.adminState);
+    if (now === want.state) {
+      this.opts.log.info('server state set', fields);
+    } else {
+      // "Success" can be a no-op (tracked server, `disabled` keyword): say so, don't loop on it.
+      this.opts.log.warn('haproxy accepted the command but the server is not in that state', {
+        ...fields,
+        actual: now,
+        admin_bits: row?.adminState,
+      });
+    }
+    // The desired version may have moved while we talked to HAProxy; record what we applied.
+    this.applied.set(key, want.version);
+  }
+
+  private outage(err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    if (this.reachable !== false) {
+      this.opts.log.error('haproxy unreachable; will keep retrying', {
+        socket: this.label,
+        error: message,
+      });
+    }
+    this.reachable = false;
+  }
+
+  private recovered(): void {
+    if (this.reachable === false) {
+      this.opts.log.info('haproxy reachable again', { socket: this.label });
+    }
+    this.reachable = true;
+    this.backoffMs = this.opts.backoffMinMs;
+  }
+
+  private notifyIdle(): void {
+    const waiters = this.idleWaiters.splice(0);
+    for (const w of waiters) w();
+  }
+
+  /** Wait for a kick or the timeout; during backoff kicks do not shorten the wait. */
+  private async idle(ms: number, ignoreKicks = false): Promise<void> {
+    if (!this.running) return;
+    if (!ignoreKicks && this.woken) return;
+    const timer = new AbortController();
+    const onStop = () => timer.abort();
+    this.stopper.signal.addEventListener('abort', onStop, { once: true });
+    if (!ignoreKicks) this.wake = () => timer.abort();
+    try {
+      await this.opts.clock.sleep(ms, timer.signal);
+    } catch {
+      // woken early
+    } finally {
+      this.stopper.signal.removeEventListener('abort', onStop);
+      this.wake = null;
+    }
+  }
+}

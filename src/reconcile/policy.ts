@@ -1,0 +1,29 @@
+// The state mapping of PRODUCT.md as a table: what each supervisord state asks of the process's servers.
+
+import type { OnStopping } from '../config/types.js';
+import type { AdminState } from '../haproxy/types.js';
+import type { ProcessState } from '../supervisor/types.js';
+
+/**
+ * - `maint`: out of rotation at once.
+ * - `on_stopping`: the rule's `on_stopping` (maint by default, drain where configured).
+ * - `warm_then_ready`: stay in maint, probe, and only then `ready` (`maint → ready` is UP at once,
+ *   without a health check, so the probe must pass first).
+ */
+export type Action = 'maint' | 'on_stopping' | 'warm_then_ready';
+
+export const POLICY: Readonly<Record<ProcessState, Action>> = {
+  STOPPED: 'maint',
+  STARTING: 'maint',
+  RUNNING: 'warm_then_ready',
+  BACKOFF: 'maint',
+  STOPPING: 'on_stopping',
+  EXITED: 'maint',
+  FATAL: 'maint',
+  UNKNOWN: 'maint',
+};
+
+/** The admin state to hold while the action is in progress (a warm-up holds maint). */
+export function immediateState(action: Action, onStopping: OnStopping): AdminState {
+  return action === 'on_stopping' ? onStopping : 'maint';
+}
