@@ -1,0 +1,481 @@
+// The INI contract read into a validated Config (pure): every problem is a ConfigError naming file, section and key.
+
+import { parse as parseIni } from 'ini';
+import { ConfigError } from '../errors.js';
+import { parseSocketAddress } from '../haproxy/address.js';
+import { isValidName } from '../haproxy/commands.js';
+import type { SocketAddress } from '../haproxy/types.js';
+import type { OnDeadline, StatusRange } from '../warmup/types.js';
+import { parseDuration } from './duration.js';
+import type { Config, OnStopping, ProcessMatch, ProgramRule, WarmupSettings } from './types.js';
+
+type Env = Record<string, string | undefined>;
+
+export const DEFAULT_HAPROXY_TIMEOUT_MS = 2_000;
+export const DEFAULT_HEARTBEAT_MS = 2_000;
+export const DEFAULT_SUPERVISOR_TIMEOUT_MS = 5_000;
+
+/** [warmup] when the file says nothing: no requests (ready on RUNNING), 2xx/3xx pass. */
+export const DEFAULT_WARMUP: WarmupSettings = {
+  requests: [],
+  headers: [],
+  expect: [{ min: 200, max: 399 }],
+  intervalMs: 1_000,
+  timeoutMs: 10_000,
+  deadlineMs: 5 * 60_000,
+  onDeadline: 'maint',
+};
+
+const HAPROXY_KEYS = ['socket', 'timeout', 'heartbeat'] as const;
+const SUPERVISOR_KEYS = ['url', 'username', 'password', 'timeout'] as const;
+const WARMUP_KEYS = ['warmup', 'headers', 'expect', 'interval', 'timeout', 'deadline', 'on_deadline'] as const;
+const PROGRAM_KEYS = ['servers', 'on_stopping', ...WARMUP_KEYS] as const;
+
+/**
+ * Parses `text` (the content of `file`). `env` supplies what supervisord passes its listeners
+ * (SUPERVISOR_SERVER_URL, and SUPERVISOR_USERNAME / SUPERVISOR_PASSWORD when the operator adds them).
+ *
+ * Several sections may map the same backend/server: precedence (see resolve.ts) and templates make it
+ * impossible to tell from the file alone whether two rules ever meet the same process, so that is allowed.
+ * The same section written twice is an error, though: ini would silently merge the two.
+ */
+export function parseConfig(text: string, file: string, env: Env): Config {
+  const [preamble, ...sections] = splitSections(text, file);
+  const stray = [...keysOf(file, preamble as RawSection).keys()][0];
+  if (stray !== undefined) {
+    const where = '[haproxy], [supervisor], [warmup] or a [program:…]';
+    throw new ConfigError(file, null, stray, `is outside any section; put it under ${where}`);
+  }
+
+  const named = new Map<string, ReadonlyMap<string, string>>();
+  const programs: { section: string; match: ProcessMatch; values: ReadonlyMap<string, string> }[] = [];
+  for (const section of sections) {
+    const name = section.name as string;
+    const values = keysOf(file, section);
+    if (name === 'haproxy' || name === 'supervisor' || name === 'warmup') {
+      named.set(name, values);
+    } else {
+      programs.push({ section: name, match: sectionMatch(file, name), values });
+    }
+  }
+
+  // Checked in the order an operator reads the file: [haproxy], [supervisor], [warmup], then the programs.
+  const h = new Reader(file, 'haproxy', named.get('haproxy'), HAPROXY_KEYS);
+  const haproxy: Config['haproxy'] = {
+    sockets: h.required('socket', parseSockets),
+    timeoutMs: h.optional('timeout', parsePositiveDuration, DEFAULT_HAPROXY_TIMEOUT_MS),
+    heartbeatMs: h.optional('heartbeat', parsePositiveDuration, DEFAULT_HEARTBEAT_MS),
+  };
+
+  const s = new Reader(file, 'supervisor', named.get('supervisor'), SUPERVISOR_KEYS);
+  const supervisor: Config['supervisor'] = {
+    url: s.optional('url', parseSupervisorUrl, null) ?? s.wrap('url', () => supervisorUrlFromEnv(env)),
+    username: s.optional('username', (v) => v, nonEmpty(env.SUPERVISOR_USERNAME)),
+    password: s.optional('password', (v) => v, nonEmpty(env.SUPERVISOR_PASSWORD)),
+    timeoutMs: s.optional('timeout', parsePositiveDuration, DEFAULT_SUPERVISOR_TIMEOUT_MS),
+  };
+
+  const defaults = readWarmup(new Reader(file, 'warmup', named.get('warmup'), WARMUP_KEYS), DEFAULT_WARMUP);
+  const rules = programs.map(({ section, match, values }): ProgramRule => {
+    const r = new Reader(file, section, values, PROGRAM_KEYS);
+    return {
+      section,
+      match,
+      servers: r.required('servers', (v) => parseServerTemplates(v, sampleNames(match))),
+      warmup: readWarmup(r, defaults),
+      onStopping: r.optional('on_stopping', parseOnStopping, 'maint'),
+    };
+  });
+  if (rules.length === 0) {
+    throw new ConfigError(file, null, null, 'no [program:NAME] or [group:NAME] section: nothing to mirror to HAProxy');
+  }
+  return { file, haproxy, supervisor, rules };
+}
+
+function readWarmup(r: Reader, base: WarmupSettings): WarmupSettings {
+  // A program's own `warmup` / `headers` replace the defaults rather than add to them, so `warmup =`
+  // (empty) is how one program opts out of a default warm-up.
+  return {
+    requests: r.optional('warmup', parseRequests, base.requests),
+    headers: r.optional('headers', parseHeaders, base.headers),
+    expect: r.optional('expect', parseExpect, base.expect),
+    intervalMs: r.optional('interval', parsePositiveDuration, base.intervalMs),
+    timeoutMs: r.optional('timeout', parsePositiveDuration, base.timeoutMs),
+    deadlineMs: r.optional('deadline', parsePositiveDuration, base.deadlineMs),
+    onDeadline: r.optional('on_deadline', parseOnDeadline, base.onDeadline),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Sections and keys
+
+interface RawSection {
+  /** null for the lines before the first section header. */
+  readonly name: string | null;
+  readonly lines: { readonly no: number; readonly text: string }[];
+}
+
+/**
+ * Splits the file at section headers ourselves and gives ini one section body at a time, because ini 6
+ * (a) nests a section whose name has a dot ([program:site.example] became {"program:site": {example: …}}) and
+ * (b) does not recognise a header followed by an inline comment (`[warmup]  ; defaults` became a key
+ * "[warmup]" of the previous section) — and the contract's own example has such comments.
+ */
+function splitSections(text: string, file: string): RawSection[] {
+  const out: RawSection[] = [{ name: null, lines: [] }];
+  const seen = new Set<string>();
+  text
+    .replace(/^\uFEFF/, '')
+    .split(/\r\n|\r|\n/)
+    .forEach((line, i) => {
+      const no = i + 1;
+      if (!/^\s*\[/.test(line)) {
+        (out[out.length - 1] as RawSection).lines.push({ no, text: line });
+        return;
+      }
+      const m = /^\s*\[([^\]]*)\]\s*(?:[;#].*)?$/.exec(line);
+      if (m === null) {
+        throw new ConfigError(file, null, null, `line ${no}: malformed section header ${JSON.stringify(line.trim())}`);
+      }
+      const name = (m[1] as string).trim();
+      if (name === '') throw new ConfigError(file, null, null, `line ${no}: empty section name []`);
+      if (seen.has(name)) {
+        throw new ConfigError(file, name, null, `line ${no}: section appears a second time; merge the two`);
+      }
+      seen.add(name);
+      out.push({ name, lines: [] });
+    });
+  return out;
+}
+
+/** The key/value pairs of one section, read by ini after checks that keep ini from guessing. */
+function keysOf(file: string, section: RawSection): Map<string, string> {
+  const body: string[] = [];
+  for (const { no, text } of section.lines) {
+    const t = text.trim();
+    if (t === '' || t.startsWith(';') || t.startsWith('#')) continue;
+    // ini turns a line without "=" into `key = true`; a wrapped value's second line would become a key.
+    if (t.indexOf('=') <= 0) {
+      throw new ConfigError(file, section.name, null, `line ${no}: expected "key = value", got ${JSON.stringify(t)}`);
+    }
+    const key = t.slice(0, t.indexOf('=')).trim();
+    const glued = gluedComment(t.slice(t.indexOf('=') + 1).trim());
+    if (glued !== null) {
+      throw new ConfigError(
+        file,
+        section.name,
+        key,
+        `line ${no}: '${glued}' starts a comment here and would cut the value short; ` +
+          `write \\${glued} for a literal '${glued}', or put a space before a comment`,
+      );
+    }
+    body.push(t);
+  }
+  // bracketedArray: false makes a repeated key an array (detected below) instead of "last one wins".
+  const parsed = parseIni(body.join('\n'), { bracketedArray: false }) as Record<string, unknown>;
+  const values = new Map<string, string>();
+  for (const [key, value] of Object.entries(parsed)) {
+    if (Array.isArray(value)) throw new ConfigError(file, section.name, key, 'is given more than once');
+    // ini reads true/false/null as JSON; none is valid for our keys, so keep the text for the message.
+    values.set(key, typeof value === 'string' ? value : String(value));
+  }
+  return values;
+}
+
+/**
+ * ini ends an unquoted value at the first unescaped `;` or `#`, even in the middle of a word
+ * ("/search?a=1;b=2" would silently become "/search?a=1"). A comment must follow whitespace.
+ */
+function gluedComment(value: string): string | null {
+  if (value.length > 1 && /^(".*"|'.*')$/.test(value)) return null; // quoted: ini keeps it whole
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i] as string;
+    if (c === '\\') {
+      i++;
+    } else if (c === ';' || c === '#') {
+      return i > 0 && !/\s/.test(value[i - 1] as string) ? c : null;
+    }
+  }
+  return null;
+}
+
+/** Reads typed keys of one section; unknown keys are errors (a typo must not silently mean "default"). */
+class Reader {
+  private readonly values: ReadonlyMap<string, string>;
+
+  constructor(
+    private readonly file: string,
+    private readonly section: string,
+    values: ReadonlyMap<string, string> | undefined,
+    allowed: readonly string[],
+  ) {
+    this.values = values ?? new Map();
+    for (const key of this.values.keys()) {
+      if (!allowed.includes(key)) {
+        throw new ConfigError(file, section, key, `unknown key; expected one of: ${allowed.join(', ')}`);
+      }
+    }
+  }
+
+  optional<T, D = T>(key: string, parse: (text: string) => T, fallback: D): T | D {
+    const text = this.values.get(key);
+    return text === undefined ? fallback : this.wrap(key, () => parse(text));
+  }
+
+  required<T>(key: string, parse: (text: string) => T): T {
+    const text = this.values.get(key);
+    if (text === undefined || text === '') throw new ConfigError(this.file, this.section, key, 'is required');
+    return this.wrap(key, () => parse(text));
+  }
+
+  /** Runs a value parser, turning its plain Error into a ConfigError for this section and key. */
+  wrap<T>(key: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw new ConfigError(this.file, this.section, key, err instanceof Error ? err.message : String(err));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Section names
+
+/**
+ * A supervisord program or group name as it appears in events: non-empty, no whitespace or control
+ * characters, no ':' (supervisord's group:process separator). Non-ASCII is fine: supervisord runs [program:café].
+ */
+const SUPERVISOR_NAME_RE = /^[^\s:\p{Cc}]+$/u;
+
+/** What a program name matches: "PROCESS" (in any group) or "GROUP:PROCESS". Throws a plain Error. */
+export function parseProgramName(name: string): Extract<ProcessMatch, { kind: 'process' }> {
+  const parts = name.split(':');
+  if (parts.length > 2) throw new Error(`'${name}': expected PROCESS or GROUP:PROCESS`);
+  for (const part of parts) {
+    if (!SUPERVISOR_NAME_RE.test(part)) {
+      throw new Error(
+        `${JSON.stringify(part)} is not a supervisord name (non-empty, no spaces, no ':' except between group and process)`,
+      );
+    }
+  }
+  return parts.length === 1
+    ? { kind: 'process', group: null, process: parts[0] as string }
+    : { kind: 'process', group: parts[0] as string, process: parts[1] as string };
+}
+
+function sectionMatch(file: string, section: string): ProcessMatch {
+  const wrap = <T>(fn: () => T): T => {
+    try {
+      return fn();
+    } catch (err) {
+      throw new ConfigError(file, section, null, (err as Error).message);
+    }
+  };
+  if (section.startsWith('program:')) return wrap(() => parseProgramName(section.slice('program:'.length)));
+  if (section.startsWith('group:')) {
+    return wrap((): ProcessMatch => {
+      const group = parseProgramName(section.slice('group:'.length));
+      if (group.group !== null) throw new Error('expected [group:NAME], without a process');
+      return { kind: 'group', group: group.process };
+    });
+  }
+  throw new ConfigError(
+    file,
+    section,
+    null,
+    'unknown section; expected [haproxy], [supervisor], [warmup], [program:NAME], [program:GROUP:NAME] or [group:NAME]',
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Values: each parser throws a plain Error saying what is wrong; the Reader adds file, section and key.
+
+/** Comma-separated items, trimmed; an empty item is most likely a lost name, so it is an error. */
+export function splitList(text: string, separator: RegExp | string = ','): string[] {
+  const items = text.split(separator).map((s) => s.trim());
+  if (items.some((s) => s === '')) throw new Error(`empty entry in ${JSON.stringify(text)}`);
+  return items;
+}
+
+export function parsePositiveDuration(text: string): number {
+  const ms = parseDuration(text);
+  if (ms <= 0) throw new Error(`'${text}': must be longer than 0`);
+  return ms;
+}
+
+/** Stats sockets, comma-separated; each a unix path or tcp://host:port (parseSocketAddress decides). */
+export function parseSockets(text: string): SocketAddress[] {
+  const sockets = splitList(text).map((item) => parseSocketAddress(item));
+  const labels = new Set<string>();
+  for (const s of sockets) {
+    if (labels.has(s.label)) throw new Error(`${s.label} is listed twice`);
+    labels.add(s.label);
+  }
+  return sockets;
+}
+
+/**
+ * supervisord's XML-RPC endpoint: unix:///absolute/path or http://host:port[/path], the two forms
+ * SUPERVISOR_SERVER_URL takes (reference §4.1). Returned as given.
+ */
+export function parseSupervisorUrl(text: string): string {
+  const expected = `'${text}': expected unix:///path/to/supervisor.sock or http://host:port`;
+  if (/\s/.test(text)) throw new Error(expected);
+  if (text.startsWith('unix://')) {
+    if (!/^\/[^/]/.test(text.slice('unix://'.length))) throw new Error(`${expected} (the path must be absolute)`);
+    return text;
+  }
+  const m = /^http:\/\/(\[[0-9A-Fa-f:.]+\]|[^/:@?#[\]]+):(\d+)(?:\/.*)?$/.exec(text);
+  if (m === null) {
+    if (text.startsWith('https://')) {
+      throw new Error(`'${text}': https is not supported (supervisord serves plain http)`);
+    }
+    if (/^http:\/\/[^/]*@/.test(text)) {
+      throw new Error(`'${text}': put credentials in username / password, not in the url`);
+    }
+    throw new Error(expected);
+  }
+  const port = Number(m[2]);
+  if (port < 1 || port > 65535) throw new Error(`'${text}': port must be 1-65535`);
+  return text;
+}
+
+/** supervisord sets SUPERVISOR_SERVER_URL for every child (reference §4.1); null when unset or empty. */
+export function supervisorUrlFromEnv(env: Env): string | null {
+  const url = nonEmpty(env.SUPERVISOR_SERVER_URL);
+  if (url === null) return null;
+  try {
+    return parseSupervisorUrl(url);
+  } catch (err) {
+    throw new Error(`from $SUPERVISOR_SERVER_URL: ${(err as Error).message}`);
+  }
+}
+
+export function nonEmpty(value: string | undefined): string | null {
+  return value === undefined || value === '' ? null : value;
+}
+
+/** Status ranges: "200-399", "200, 301-302"; each status 100-599. */
+export function parseExpect(text: string): StatusRange[] {
+  return splitList(text).map((item) => {
+    const m = /^(\d{3})(?:\s*-\s*(\d{3}))?$/.exec(item);
+    if (m === null) throw new Error(`'${item}': expected a status like 200 or a range like 200-399`);
+    const min = Number(m[1]);
+    const max = Number(m[2] ?? m[1]);
+    if (min < 100 || max > 599) throw new Error(`'${item}': HTTP statuses are 100-599`);
+    if (min > max) throw new Error(`'${item}': the range is backwards`);
+    return { min, max };
+  });
+}
+
+export function parseOnDeadline(text: string): OnDeadline {
+  if (text === 'maint' || text === 'ready') return text;
+  throw new Error(`'${text}': expected maint or ready`);
+}
+
+export function parseOnStopping(text: string): OnStopping {
+  if (text === 'maint' || text === 'drain') return text;
+  throw new Error(`'${text}': expected maint or drain`);
+}
+
+/**
+ * Warm-up requests, in order: paths ("/Plone") or absolute http:// URLs. The list is split only at commas
+ * that start a new path or URL, so a comma inside a query string ("/search?q=a,b") stays in its request.
+ * Empty text means no warm-up.
+ */
+export function parseRequests(text: string): string[] {
+  if (text.trim() === '') return [];
+  return splitList(text, /,(?=\s*(?:\/|[A-Za-z][A-Za-z0-9+.-]*:\/\/))/).map((item) => {
+    // Whitespace or control characters would end or split the HTTP request line.
+    if (/[\s\p{Cc}]/u.test(item)) throw new Error(`'${item}': a request must not contain spaces or control characters`);
+    if (item.startsWith('/')) return item;
+    if (/^https:\/\//i.test(item)) {
+      throw new Error(`'${item}': https is not supported; probe the instance over plain http`);
+    }
+    if (/^http:\/\//i.test(item)) {
+      // WHATWG URL reads "http:///Plone" as host "plone": insist on a host right after the slashes.
+      if (/^http:\/\/\//i.test(item)) throw new Error(`'${item}': the URL has no host`);
+      if (!URL.canParse(item)) throw new Error(`'${item}': not a valid URL`);
+      return item;
+    }
+    throw new Error(`'${item}': expected a path starting with / or an http:// URL`);
+  });
+}
+
+/** RFC 9110 token: what a header name may be made of. */
+const TOKEN = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+";
+const HEADER_RE = new RegExp(`^(${TOKEN}):(.*)$`, 's');
+/**
+ * A comma followed by `Name:` starts the next header; any other comma belongs to the value ("Accept: a, b"),
+ * and so does one followed by a URL ("Link: <a>, http://b").
+ */
+const HEADER_SPLIT_RE = new RegExp(`,(?=\\s*${TOKEN}:(?!//))`);
+
+/** Extra request headers: `Name: value`, several separated by commas. Empty text means none. */
+export function parseHeaders(text: string): [string, string][] {
+  if (text.trim() === '') return [];
+  return splitList(text, HEADER_SPLIT_RE).map((item) => {
+    const m = HEADER_RE.exec(item);
+    if (m === null) {
+      throw new Error(`'${item}': expected "Name: value" (a header name is letters, digits and !#$%&'*+-.^_\`|~)`);
+    }
+    const value = (m[2] as string).trim();
+    // CR/LF would inject headers; other control characters (except tab) are refused by Node's http.
+    if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value)) {
+      throw new Error(`'${m[1]}': a header value must not contain CR, LF or other control characters`);
+    }
+    return [m[1] as string, value];
+  });
+}
+
+/** The supervisord template names a `servers` entry may use (supervisord's own spelling). */
+const TEMPLATE_RE = /%\(([^)]*)\)(.?)/g;
+const TEMPLATES = ['process_name', 'group_name', 'program_name'] as const;
+
+export interface TemplateNames {
+  readonly process: string;
+  readonly group: string;
+}
+
+/** Replaces %(process_name)s, %(group_name)s and %(program_name)s (= the group, as in supervisord). */
+export function substituteTemplate(template: string, names: TemplateNames): string {
+  return template.replace(TEMPLATE_RE, (all, name: string) =>
+    name === 'process_name' ? names.process : name === 'group_name' || name === 'program_name' ? names.group : all,
+  );
+}
+
+/** The names a rule's templates are checked with: the ones its section fixes, a sample for the others. */
+export function sampleNames(match: ProcessMatch): TemplateNames {
+  const sample = 'x';
+  return match.kind === 'group'
+    ? { group: match.group, process: sample }
+    : { group: match.group ?? sample, process: match.process };
+}
+
+/**
+ * `backend/server` templates, comma-separated. Each half must be a valid HAProxy name once the templates
+ * are filled in with `names` (a name outside ^[A-Za-z0-9_.:-]+$ could inject commands through ';' or newlines).
+ */
+export function parseServerTemplates(text: string, names: TemplateNames): string[] {
+  return splitList(text).map((item) => {
+    for (const m of item.matchAll(TEMPLATE_RE)) {
+      if (!(TEMPLATES as readonly string[]).includes(m[1] as string) || m[2] !== 's') {
+        throw new Error(`'${item}': unknown template '${m[0]}'; only ${TEMPLATES.map((t) => `%(${t})s`).join(', ')}`);
+      }
+    }
+    const parts = item.split('/');
+    if (parts.length !== 2) throw new Error(`'${item}': expected backend/server`);
+    for (const [what, part] of [
+      ['backend', parts[0] as string],
+      ['server', parts[1] as string],
+    ] as const) {
+      const filled = substituteTemplate(part, names);
+      if (!isValidName(filled)) {
+        throw new Error(
+          `'${item}': ${what} ${JSON.stringify(filled)} is not a valid HAProxy name (letters, digits and _ . : - only)`,
+        );
+      }
+    }
+    return item;
+  });
+}

@@ -1,0 +1,188 @@
+// A real haproxy for integration tests: config in a temp dir, loopback ports, a tiny stats-socket client.
+
+import { connect } from 'node:net';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { requireBinary } from './binaries.js';
+import { freePort } from './ports.js';
+import { spawnLogged, terminate, waitUntilReady, type Spawned } from './process.js';
+
+export type SocketLevel = 'admin' | 'operator' | 'user';
+
+export interface HaproxyServerSpec {
+  readonly name: string;
+  readonly port: number;
+  /** Adds `check` (HAProxy health checks). */
+  readonly check?: boolean;
+  /** Appended to the `server` line, e.g. `inter 500ms rise 1 fall 1`. */
+  readonly options?: string;
+}
+
+export interface HaproxyBackendSpec {
+  readonly name: string;
+  readonly servers: readonly HaproxyServerSpec[];
+  /** Extra lines in the backend section, e.g. `option httpchk GET /health`. */
+  readonly options?: readonly string[];
+}
+
+export interface HaproxyOptions {
+  readonly dir: string;
+  readonly backends: readonly HaproxyBackendSpec[];
+  readonly frontends?: readonly { readonly name: string; readonly port: number; readonly backend: string }[];
+  /** Default: one unix socket at level admin (`<dir>/admin.sock`). */
+  readonly sockets?: readonly { readonly kind: 'unix' | 'tcp'; readonly level: SocketLevel }[];
+  /** `stats maxconn` (HAProxy's default is 10 CLI connections across all stats sockets). */
+  readonly statsMaxconn?: number;
+  /** Extra lines for `global` and `defaults` (later lines win, e.g. another `timeout server`). */
+  readonly global?: readonly string[];
+  readonly defaults?: readonly string[];
+}
+
+export interface HaproxyInstance {
+  /** Pid of the running haproxy; changes on restart(). */
+  readonly pid: number;
+  readonly dir: string;
+  readonly configPath: string;
+  readonly logPath: string;
+  /** In order of opts.sockets, as our config accepts them: absolute unix path or tcp://127.0.0.1:port. */
+  readonly sockets: readonly string[];
+  /** One command on its own connection (sockets[0] unless given); the raw reply. */
+  cmd(command: string, socket?: string): Promise<string>;
+  /** The `status` column of `show stat` for one server, e.g. `UP`, `MAINT`, `UP 1/2`, `no check`. */
+  serverStatus(backend: string, server: string): Promise<string>;
+  /** SIGTERM, SIGKILL after 3 s; resolves when the process is gone. */
+  stop(): Promise<void>;
+  /** stop() and start again with the same config and ports: all runtime state is lost. */
+  restart(): Promise<void>;
+}
+
+const CMD_TIMEOUT_MS = 5000;
+const START_TIMEOUT_MS = 10_000;
+
+/** Sends `command\n` and reads until HAProxy closes (non-interactive mode: one command per connection). */
+export function statsCommand(socket: string, command: string, timeoutMs = CMD_TIMEOUT_MS): Promise<string> {
+  const tcp = /^tcp:\/\/([^:]+):(\d+)$/.exec(socket);
+  return new Promise((resolve, reject) => {
+    const conn = tcp !== null ? connect(Number(tcp[2]), tcp[1]) : connect(socket);
+    const chunks: Buffer[] = [];
+    // Excess CLI connections hang rather than being refused (stats maxconn): always bound the wait.
+    conn.setTimeout(timeoutMs, () =>
+      conn.destroy(new Error(`haproxy ${socket}: no answer to '${command}' within ${timeoutMs} ms`)),
+    );
+    conn.on('data', (c: Buffer) => chunks.push(c));
+    conn.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    conn.on('error', (e) => reject(new Error(`haproxy ${socket}: '${command}': ${e.message}`)));
+    conn.end(`${command}\n`);
+  });
+}
+
+/** `status` of one server from `show stat` CSV, looked up by header name (128 columns, one named `-`). */
+export function statusFromShowStat(csv: string, server: string): string | undefined {
+  const lines = csv.split('\n');
+  const header = lines.find((l) => l.startsWith('# '));
+  if (header === undefined) return undefined;
+  const cols = header.slice(2).split(',');
+  const sv = cols.indexOf('svname');
+  const st = cols.indexOf('status');
+  for (const line of lines) {
+    const cells = line.split(',');
+    if (!line.startsWith('#') && cells[sv] === server) return cells[st];
+  }
+  return undefined;
+}
+
+function renderConfig(opts: HaproxyOptions, sockets: readonly { line: string }[]): string {
+  const out: string[] = ['global'];
+  for (const s of sockets) out.push(`  ${s.line}`);
+  out.push('  stats timeout 10s');
+  if (opts.statsMaxconn !== undefined) out.push(`  stats maxconn ${opts.statsMaxconn}`);
+  for (const l of opts.global ?? []) out.push(`  ${l}`);
+  out.push(
+    '',
+    'defaults',
+    '  mode http',
+    '  timeout connect 1s',
+    '  timeout client 10s',
+    '  timeout server 10s',
+    '  timeout check 1s',
+    '  option redispatch',
+    '  retries 3',
+    '  retry-on conn-failure empty-response response-timeout',
+  );
+  for (const l of opts.defaults ?? []) out.push(`  ${l}`);
+  for (const fe of opts.frontends ?? []) {
+    out.push('', `frontend ${fe.name}`, `  bind 127.0.0.1:${fe.port}`, `  default_backend ${fe.backend}`);
+  }
+  for (const be of opts.backends) {
+    out.push('', `backend ${be.name}`);
+    for (const l of be.options ?? []) out.push(`  ${l}`);
+    for (const s of be.servers) {
+      const extra = [s.check === true ? 'check' : '', s.options ?? ''].filter((x) => x !== '').join(' ');
+      out.push(`  server ${s.name} 127.0.0.1:${s.port}${extra === '' ? '' : ` ${extra}`}`);
+    }
+  }
+  return out.join('\n') + '\n';
+}
+
+/** Starts `haproxy -db -f <dir>/haproxy.cfg` and waits until its first stats socket answers `show info`. */
+export async function startHaproxy(opts: HaproxyOptions): Promise<HaproxyInstance> {
+  const bin = requireBinary('haproxy');
+  await mkdir(opts.dir, { recursive: true });
+  const used = new Set<string>();
+  const socketSpecs = await Promise.all(
+    (opts.sockets ?? [{ kind: 'unix' as const, level: 'admin' as const }]).map(async (s, i) => {
+      if (s.kind === 'tcp') {
+        const port = await freePort();
+        return { address: `tcp://127.0.0.1:${port}`, line: `stats socket ipv4@127.0.0.1:${port} level ${s.level}` };
+      }
+      const base = used.has(s.level) ? `${s.level}-${i}` : s.level;
+      used.add(s.level);
+      const path = join(opts.dir, `${base}.sock`);
+      return { address: path, line: `stats socket ${path} mode 600 level ${s.level}` };
+    }),
+  );
+  const sockets = socketSpecs.map((s) => s.address);
+  const configPath = join(opts.dir, 'haproxy.cfg');
+  const logPath = join(opts.dir, 'haproxy.log');
+  await writeFile(configPath, renderConfig(opts, socketSpecs));
+
+  const first = sockets[0];
+  if (first === undefined) throw new Error('startHaproxy: at least one stats socket is needed');
+
+  const launch = async (): Promise<Spawned> => {
+    // -db: foreground, no daemon, alerts and warnings on stderr (→ haproxy.log).
+    const proc = await spawnLogged(bin, ['-db', '-f', configPath], { logPath });
+    await waitUntilReady(proc, async () => (await statsCommand(first, 'show info', 1000)).includes('Name: HAProxy'), {
+      name: 'haproxy',
+      logPath,
+      timeoutMs: START_TIMEOUT_MS,
+    });
+    return proc;
+  };
+
+  let proc = await launch();
+  const stop = async (): Promise<void> => {
+    await terminate(proc, 3000);
+  };
+  return {
+    get pid() {
+      return proc.pid;
+    },
+    dir: opts.dir,
+    configPath,
+    logPath,
+    sockets,
+    cmd: (command, socket = first) => statsCommand(socket, command),
+    async serverStatus(backend, server) {
+      const csv = await statsCommand(first, `show stat ${backend} 4 -1`);
+      const status = statusFromShowStat(csv, server);
+      if (status === undefined) throw new Error(`haproxy: no server ${backend}/${server} in show stat: ${csv.slice(0, 200)}`);
+      return status;
+    },
+    stop,
+    async restart() {
+      await stop();
+      proc = await launch();
+    },
+  };
+}

@@ -1,0 +1,80 @@
+// An in-memory stand-in for one HAProxy stats socket, for unit tests of the reconcile core only.
+
+import { HaproxyCommandError, HaproxyConnectError } from '../../../src/errors.js';
+import type { ServerStateRow } from '../../../src/haproxy/replies.js';
+import type { AdminState, ServerRef } from '../../../src/haproxy/types.js';
+import type { RuntimeApi } from '../../../src/reconcile/applier.js';
+
+const BITS: Record<AdminState, number> = { maint: 0x01, drain: 0x08, ready: 0 };
+
+export class FakeHaproxy implements RuntimeApi {
+  down = false;
+  pid = 100;
+  readonly admin = new Map<string, number>();
+  readonly commands: string[] = [];
+  /** Servers on which `set server` is accepted but does nothing (like a tracked server). */
+  readonly stuck = new Set<string>();
+
+  constructor(
+    readonly label: string,
+    readonly servers: Record<string, { addr: string; port: number }>,
+  ) {
+    this.reset();
+  }
+
+  /** HAProxy restarted: new pid, runtime state back to the config's (every server ready). */
+  restart(): void {
+    this.pid += 1;
+    this.reset();
+  }
+
+  stateOf(key: string): AdminState {
+    const bits = this.admin.get(key) ?? 0;
+    return bits & 0x23 ? 'maint' : bits & 0x18 ? 'drain' : 'ready';
+  }
+
+  async setServerState(ref: ServerRef, state: AdminState): Promise<void> {
+    this.check();
+    const key = `${ref.backend}/${ref.server}`;
+    this.commands.push(`set server ${key} state ${state}`);
+    if (!this.admin.has(key)) throw new HaproxyCommandError(this.label, key, 'No such server.\n\n');
+    if (!this.stuck.has(key)) this.admin.set(key, BITS[state]);
+  }
+
+  async showServersState(backend?: string): Promise<ServerStateRow[]> {
+    this.check();
+    const rows: ServerStateRow[] = [];
+    for (const [key, where] of Object.entries(this.servers)) {
+      const [be, srv] = key.split('/') as [string, string];
+      if (backend !== undefined && be !== backend) continue;
+      rows.push(row(be, srv, where.addr, where.port, this.admin.get(key) ?? 0));
+    }
+    return rows;
+  }
+
+  async showInfo(): Promise<Record<string, string>> {
+    this.check();
+    return { Pid: String(this.pid), Start_time_sec: String(1_000 + this.pid) };
+  }
+
+  private check(): void {
+    if (this.down) throw new HaproxyConnectError(this.label, 'connect ECONNREFUSED');
+  }
+
+  private reset(): void {
+    for (const key of Object.keys(this.servers)) this.admin.set(key, 0);
+  }
+}
+
+function row(backend: string, server: string, addr: string, port: number, admin: number): ServerStateRow {
+  return {
+    backendId: 1,
+    backend,
+    serverId: 1,
+    server,
+    addr,
+    port,
+    opState: admin & 0x23 ? 0 : 2,
+    adminState: admin,
+  } as unknown as ServerStateRow;
+}
