@@ -1,8 +1,22 @@
 // Command-line parsing (pure): subcommand, options, and the positional form of the Python tool.
 
+import { parseDuration } from './config/duration.js';
 import { UsageError } from './errors.js';
 
-export type Command = 'listen';
+export type Command = 'listen' | 'check' | 'status' | 'restart';
+
+export interface RestartArgs {
+  readonly all: boolean;
+  readonly names: readonly string[];
+  /** Longest wait for a drained server's sessions to end before it is restarted anyway. */
+  readonly drainTimeoutMs: number;
+  /** Longest wait, after the restart, for the listener's warm-up and UP on every socket. */
+  readonly readyTimeoutMs: number;
+  /** Wait between two processes. */
+  readonly pauseMs: number;
+  /** `drain` (default: cookie-persistent clients finish) or `maint` (no new requests at all). */
+  readonly takeOut: 'drain' | 'maint';
+}
 
 export interface Args {
   readonly command: Command;
@@ -11,24 +25,49 @@ export interface Args {
   readonly dryRun: boolean;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   readonly help: boolean;
+  /** check: also run every warm-up once. */
+  readonly probe: boolean;
+  /** status: JSON instead of a table. */
+  readonly json: boolean;
+  readonly restart: RestartArgs;
 }
 
 export const USAGE = `usage:
   supervisor-haproxy [listen] --config FILE [--dry-run] [--log-level debug|info|warn|error]
   supervisor-haproxy [--dry-run] SOCKET PROGRAM:BACKEND/SERVER [...]   (positional form of the Python tool)
+  supervisor-haproxy check --config FILE [--probe]
+  supervisor-haproxy status --config FILE [--json]
+  supervisor-haproxy restart --config FILE (--all | NAME...) [--drain-timeout 30s] [--ready-timeout 5m]
+                             [--pause 0s] [--maint]
 `;
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+const COMMANDS: readonly Command[] = ['listen', 'check', 'status', 'restart'];
+
+/** Which options each command takes, besides --config, --help and --log-level. */
+const ALLOWED: Record<Command, readonly string[]> = {
+  listen: ['--dry-run'],
+  check: ['--probe'],
+  status: ['--json'],
+  restart: ['--all', '--drain-timeout', '--ready-timeout', '--pause', '--maint'],
+};
 
 export function parseArgs(argv: readonly string[]): Args {
+  const rest = [...argv];
   let command: Command = 'listen';
+  if (rest[0] !== undefined && (COMMANDS as readonly string[]).includes(rest[0])) command = rest.shift() as Command;
   let config: string | null = null;
   let dryRun = false;
   let logLevel: Args['logLevel'] = 'info';
   let help = false;
+  let probe = false;
+  let json = false;
+  let all = false;
+  let maint = false;
+  let drainTimeoutMs = 30_000;
+  let readyTimeoutMs = 300_000;
+  let pauseMs = 0;
   const positional: string[] = [];
-  const rest = [...argv];
-  if (rest[0] === 'listen') rest.shift();
   while (rest.length > 0) {
     const arg = rest.shift() as string;
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? splitOnce(arg) : [arg, null];
@@ -37,6 +76,23 @@ export function parseArgs(argv: readonly string[]): Args {
       if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`);
       return v;
     };
+    const duration = (): number => {
+      const v = value();
+      try {
+        return parseDuration(v);
+      } catch (err) {
+        throw new UsageError(`${flag}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    };
+    if (flag.startsWith('-') && !['--config', '-c', '--log-level', '--help', '-h'].includes(flag)) {
+      if (!ALLOWED[command].includes(flag)) {
+        throw new UsageError(
+          Object.values(ALLOWED).some((l) => l.includes(flag))
+            ? `${flag} does not apply to ${command}`
+            : `unknown option ${arg}`,
+        );
+      }
+    }
     switch (flag) {
       case '--config':
       case '-c':
@@ -44,6 +100,27 @@ export function parseArgs(argv: readonly string[]): Args {
         break;
       case '--dry-run':
         dryRun = true;
+        break;
+      case '--probe':
+        probe = true;
+        break;
+      case '--json':
+        json = true;
+        break;
+      case '--all':
+        all = true;
+        break;
+      case '--maint':
+        maint = true;
+        break;
+      case '--drain-timeout':
+        drainTimeoutMs = duration();
+        break;
+      case '--ready-timeout':
+        readyTimeoutMs = duration();
+        break;
+      case '--pause':
+        pauseMs = duration();
         break;
       case '--log-level': {
         const v = value();
@@ -62,13 +139,42 @@ export function parseArgs(argv: readonly string[]): Args {
         positional.push(arg);
     }
   }
-  if (!help) {
+  if (!help) checkShape(command, config, positional, all);
+  return {
+    command,
+    config,
+    positional,
+    dryRun,
+    logLevel,
+    help,
+    probe,
+    json,
+    restart: {
+      all,
+      names: command === 'restart' ? positional : [],
+      drainTimeoutMs,
+      readyTimeoutMs,
+      pauseMs,
+      takeOut: maint ? 'maint' : 'drain',
+    },
+  };
+}
+
+function checkShape(command: Command, config: string | null, positional: readonly string[], all: boolean): void {
+  if (command === 'listen') {
     if (config !== null && positional.length > 0) {
       throw new UsageError(`unexpected argument '${positional[0]}' with --config`);
     }
     if (config === null && positional.length === 0) throw new UsageError('--config FILE is required');
+    return;
   }
-  return { command, config, positional, dryRun, logLevel, help };
+  if (config === null) throw new UsageError(`${command}: --config FILE is required`);
+  if (command === 'restart') {
+    if (all && positional.length > 0) throw new UsageError('restart: give --all or names, not both');
+    if (!all && positional.length === 0) throw new UsageError('restart: give --all or at least one NAME');
+    return;
+  }
+  if (positional.length > 0) throw new UsageError(`${command}: unexpected argument '${positional[0]}'`);
 }
 
 function splitOnce(arg: string): [string, string] {

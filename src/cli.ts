@@ -1,13 +1,19 @@
 #!/usr/bin/env node
 // Entry point: parse the command line, load the config, run the chosen command, map errors to exit codes.
 
+import { parseArgs, USAGE, type Args } from './args.js';
+import { systemClock } from './clock.js';
+import { check } from './commands/check.js';
+import { liveHaproxies, liveSupervisor } from './commands/connect.js';
+import { listen } from './commands/listen.js';
+import { restart } from './commands/restart.js';
+import { status } from './commands/status.js';
 import { loadConfig } from './config/load.js';
 import { parsePositional } from './config/positional.js';
 import type { Config } from './config/types.js';
-import { AppError } from './errors.js';
+import { AppError, ConfigError } from './errors.js';
 import { createLogger, type Level } from './log.js';
-import { listen } from './commands/listen.js';
-import { parseArgs, USAGE, type Args } from './args.js';
+import { httpProbe } from './warmup/probe.js';
 
 async function main(argv: readonly string[]): Promise<number> {
   let args: Args;
@@ -23,27 +29,62 @@ async function main(argv: readonly string[]): Promise<number> {
         ? loadConfig(args.config, process.env)
         : parsePositional([...args.positional], process.env);
   } catch (err) {
-    if (err instanceof AppError && (err.code === 'CONFIG' || err.code === 'USAGE')) {
-      // Nothing has touched HAProxy yet: say exactly where the problem is and stop.
-      process.stderr.write(`supervisor-haproxy: ${err.message}\n`);
-      if (err.code === 'USAGE') process.stderr.write(USAGE);
-      return 2;
+    return usageOrConfigError(err);
+  }
+  const out = (text: string) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  try {
+    switch (args.command) {
+      case 'listen':
+        return await listen({
+          config,
+          dryRun: args.dryRun,
+          log: createLogger(undefined, args.logLevel as Level),
+          input: process.stdin,
+          output: process.stdout,
+          env: process.env,
+          stopSignal: stopSignal(),
+        });
+      case 'check':
+        return await check({
+          config,
+          haproxies: liveHaproxies(config),
+          supervisor: config.supervisor.url === null ? null : liveSupervisor(config),
+          probe: args.probe ? httpProbe : null,
+          out,
+        });
+      case 'status':
+        return await status({ config, haproxies: liveHaproxies(config), supervisor: liveSupervisorOrFail(config), json: args.json, out });
+      case 'restart':
+        return await restart({
+          config,
+          haproxies: liveHaproxies(config),
+          supervisor: liveSupervisorOrFail(config),
+          clock: systemClock,
+          out,
+          args: args.restart,
+        });
     }
-    throw err;
+  } catch (err) {
+    return usageOrConfigError(err);
   }
-  const log = createLogger(undefined, args.logLevel as Level);
-  switch (args.command) {
-    case 'listen':
-      return listen({
-        config,
-        dryRun: args.dryRun,
-        log,
-        input: process.stdin,
-        output: process.stdout,
-        env: process.env,
-        stopSignal: stopSignal(),
-      });
+}
+
+/** status and restart cannot work without supervisord: a missing url is a config error (exit 2). */
+function liveSupervisorOrFail(config: Config): ReturnType<typeof liveSupervisor> {
+  if (config.supervisor.url === null) {
+    throw new ConfigError(config.file, 'supervisor', 'url', 'required by this command: set it, or $SUPERVISOR_SERVER_URL');
   }
+  return liveSupervisor(config);
+}
+
+function usageOrConfigError(err: unknown): number {
+  if (err instanceof AppError && (err.code === 'CONFIG' || err.code === 'USAGE')) {
+    // Nothing has touched HAProxy yet: say exactly where the problem is and stop.
+    process.stderr.write(`supervisor-haproxy: ${err.message}\n`);
+    if (err.code === 'USAGE') process.stderr.write(USAGE);
+    return 2;
+  }
+  throw err;
 }
 
 function stopSignal(): Promise<string> {
@@ -56,7 +97,7 @@ function stopSignal(): Promise<string> {
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
-    // Pending timers (probe sockets being torn down) must not keep a stopping listener alive.
+    // Pending timers (probe sockets being torn down) must not keep a stopping process alive.
     setTimeout(() => process.exit(code), 100).unref();
   },
   (err: unknown) => {

@@ -4,7 +4,18 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/**
+ * The first directory at or above `start` that holds package.json. Walking up (rather than a fixed '..', '..')
+ * keeps this right both from test/support/ and from the compiled build/test/support/ the demo imports.
+ */
+function findRoot(start: string): string {
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (existsSync(resolve(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no package.json at or above ${start}`);
+  }
+}
+
+export const ROOT = findRoot(dirname(fileURLToPath(import.meta.url)));
 
 /** dist/cli.js, which supervisord runs; integration tests need `npm run build` first (`npm test` does it). */
 export function requireBuiltCli(): string {

@@ -1,0 +1,177 @@
+// `check`: the config against the live systems — sockets reachable at admin level, every server and process exists.
+
+import type { Config, ProgramRule } from '../config/types.js';
+import { findRule, resolveProcess, warmupSpecOf } from '../config/resolve.js';
+import type { ServerStateRow } from '../haproxy/replies.js';
+import { serverKey } from '../haproxy/types.js';
+import type { ProcessInfo } from '../supervisor/rpc.js';
+import { namespec } from '../supervisor/types.js';
+import type { Probe } from '../warmup/probe.js';
+import type { ProbeTarget } from '../warmup/types.js';
+import { resolveRequests } from '../warmup/urls.js';
+import { errorText, type LiveHaproxy, type LiveSupervisor } from './live.js';
+
+export type Finding = { readonly verdict: 'ok' | 'FAIL' | 'skip'; readonly subject: string; readonly detail: string };
+
+export interface CheckDeps {
+  readonly config: Config;
+  readonly haproxies: readonly LiveHaproxy[];
+  /** null when neither the config nor $SUPERVISOR_SERVER_URL names supervisord. */
+  readonly supervisor: Pick<LiveSupervisor, 'getAllProcessInfo'> | null;
+  /** Given with --probe: every warm-up request of every running process is sent once. */
+  readonly probe: Probe | null;
+  readonly out: (line: string) => void;
+}
+
+export const renderFinding = (f: Finding): string => `${f.verdict.padEnd(4)} ${f.subject}: ${f.detail}`;
+
+/** Exit 0 when every finding is ok, 1 when a live check failed (config errors never get this far: exit 2). */
+export async function check(deps: CheckDeps): Promise<number> {
+  let failed = false;
+  const report = (f: Finding) => {
+    if (f.verdict === 'FAIL') failed = true;
+    deps.out(renderFinding(f));
+  };
+  const { config } = deps;
+  report({ verdict: 'ok', subject: `config ${config.file}`, detail: `${config.rules.length} section(s), ${config.haproxy.sockets.length} socket(s)` });
+
+  // HAProxy: reachable, admin level, and its servers (to look names up below).
+  const tables = new Map<string, ServerStateRow[]>();
+  for (const h of deps.haproxies) {
+    const f = await checkSocket(h);
+    report(f.finding);
+    if (f.rows !== null) tables.set(h.label, f.rows);
+  }
+
+  // supervisord: reachable, and every section matches a process.
+  if (deps.supervisor === null) {
+    report({ verdict: 'FAIL', subject: 'supervisord', detail: 'no url: set [supervisor] url or $SUPERVISOR_SERVER_URL' });
+    return 1;
+  }
+  let infos: ProcessInfo[];
+  try {
+    infos = await deps.supervisor.getAllProcessInfo();
+  } catch (err) {
+    report({ verdict: 'FAIL', subject: `supervisord ${config.supervisor.url ?? ''}`, detail: errorText(err) });
+    return 1;
+  }
+  report({ verdict: 'ok', subject: `supervisord ${config.supervisor.url ?? ''}`, detail: `reachable, ${infos.length} process(es)` });
+  for (const rule of config.rules) {
+    const mine = infos.filter((i) => findRule(config, { group: i.group, process: i.name }) === rule);
+    if (mine.length === 0) {
+      report({ verdict: 'FAIL', subject: `[${rule.section}]`, detail: noProcessDetail(rule) });
+      continue;
+    }
+    for (const info of mine) report(serverFinding(config, rule, info, tables));
+  }
+
+  if (deps.probe !== null) {
+    for (const info of infos) {
+      for (const f of await probeOnce(config, info, tables, deps.probe)) report(f);
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+async function checkSocket(h: LiveHaproxy): Promise<{ finding: Finding; rows: ServerStateRow[] | null }> {
+  const subject = `haproxy ${h.label}`;
+  let version = '';
+  try {
+    const info = await h.send('show info');
+    const v = /^Version: (.*)$/m.exec(info)?.[1];
+    const pid = /^Pid: (.*)$/m.exec(info)?.[1];
+    version = `HAProxy ${v ?? '?'}, pid ${pid ?? '?'}`;
+  } catch (err) {
+    return { finding: { verdict: 'FAIL', subject, detail: `unreachable: ${errorText(err)}` }, rows: null };
+  }
+  let rows: ServerStateRow[] | null = null;
+  try {
+    rows = await h.showServersState();
+  } catch (err) {
+    return { finding: { verdict: 'FAIL', subject, detail: `show servers state failed: ${errorText(err)}` }, rows: null };
+  }
+  const level = await levelOf(h);
+  if (level !== 'admin') {
+    return {
+      finding: {
+        verdict: 'FAIL',
+        subject,
+        detail: `level ${level}: the listener needs level admin (stats socket … level admin) (${version})`,
+      },
+      rows,
+    };
+  }
+  return { finding: { verdict: 'ok', subject, detail: `reachable, level admin (${version})` }, rows };
+}
+
+/**
+ * The socket's level without changing anything: a bare `set server` is refused before parsing below admin
+ * ("Permission denied") and is a usage error at admin; `show sess 0x1` tells operator from user the same way.
+ */
+export async function levelOf(h: Pick<LiveHaproxy, 'send'>): Promise<'admin' | 'operator' | 'user'> {
+  const set = await h.send('set server');
+  if (!set.startsWith('Permission denied')) return 'admin';
+  const sess = await h.send('show sess 0x1');
+  return sess.startsWith('Permission denied') ? 'user' : 'operator';
+}
+
+function noProcessDetail(rule: ProgramRule): string {
+  const m = rule.match;
+  if (m.kind === 'group') return `supervisord has no group '${m.group}'`;
+  return m.group === null
+    ? `supervisord has no process '${m.process}' (in any group)`
+    : `supervisord has no process '${m.group}:${m.process}'`;
+}
+
+function serverFinding(config: Config, rule: ProgramRule, info: ProcessInfo, tables: ReadonlyMap<string, ServerStateRow[]>): Finding {
+  const name = { group: info.group, process: info.name };
+  const subject = `[${rule.section}] ${namespec(name)}`;
+  const resolved = resolveProcess(config, name);
+  if (resolved === null) return { verdict: 'FAIL', subject, detail: 'no rule applies (internal)' };
+  if (resolved.kind === 'invalid') return { verdict: 'FAIL', subject, detail: resolved.reason };
+  const problems: string[] = [];
+  for (const [socket, rows] of tables) {
+    for (const ref of resolved.servers) {
+      if (rows.some((r) => r.backend === ref.backend && r.server === ref.server)) continue;
+      problems.push(
+        rows.some((r) => r.backend === ref.backend)
+          ? `no server ${serverKey(ref)} on ${socket}`
+          : `no backend ${ref.backend} on ${socket}`,
+      );
+    }
+  }
+  const servers = resolved.servers.map(serverKey).join(', ');
+  if (problems.length > 0) return { verdict: 'FAIL', subject, detail: problems.join('; ') };
+  return { verdict: 'ok', subject, detail: `${servers} found on ${tables.size} socket(s), ${info.statename}` };
+}
+
+async function probeOnce(
+  config: Config,
+  info: ProcessInfo,
+  tables: ReadonlyMap<string, ServerStateRow[]>,
+  probe: Probe,
+): Promise<Finding[]> {
+  const name = { group: info.group, process: info.name };
+  const resolved = resolveProcess(config, name);
+  if (resolved === null || resolved.kind !== 'mapped') return [];
+  const spec = warmupSpecOf(resolved.rule);
+  const subject = `warm-up ${namespec(name)}`;
+  if (spec === null) return [{ verdict: 'skip', subject, detail: 'no warm-up configured (ready on RUNNING)' }];
+  if (info.state !== 'RUNNING') return [{ verdict: 'skip', subject, detail: `process is ${info.state}` }];
+  const targets: ProbeTarget[] = [];
+  for (const ref of resolved.servers) {
+    const row = [...tables.values()].flat().find((r) => r.backend === ref.backend && r.server === ref.server);
+    if (row !== undefined && row.port !== null) targets.push({ host: row.addr, port: row.port });
+  }
+  const unique = targets.filter((t, i) => targets.findIndex((u) => u.host === t.host && u.port === t.port) === i);
+  const findings: Finding[] = [];
+  for (const url of resolveRequests(spec, unique)) {
+    const r = await probe({ url, headers: spec.headers, timeoutMs: spec.timeoutMs }, spec.expect);
+    findings.push(
+      r.ok
+        ? { verdict: 'ok', subject, detail: `${url.href} → ${r.status} in ${Math.round(r.ms)} ms` }
+        : { verdict: 'FAIL', subject, detail: `${url.href} → ${r.error} after ${Math.round(r.ms)} ms` },
+    );
+  }
+  return findings;
+}

@@ -1,0 +1,162 @@
+// The status report as data (pure): each mapped process, its supervisord state, and its servers on every socket.
+
+import type { Config } from '../config/types.js';
+import { resolveProcess } from '../config/resolve.js';
+import type { StatRow } from '../haproxy/replies.js';
+import type { ProcessInfo } from '../supervisor/rpc.js';
+import { namespec, type ProcessState } from '../supervisor/types.js';
+import { agreement, type Agreement } from './agreement.js';
+
+/** What a command needs of one server's `show stat` row. */
+export type ServerStat = Pick<StatRow, 'proxy' | 'server' | 'status' | 'scur' | 'qcur'>;
+
+export type SocketStats = { readonly ok: true; readonly rows: readonly ServerStat[] } | { readonly ok: false; readonly error: string };
+
+export interface ServerView {
+  readonly backend: string;
+  readonly server: string;
+  readonly socket: string;
+  /** HAProxy's `status` column; null when the socket did not answer or has no such server. */
+  readonly status: string | null;
+  readonly sessions: number | null;
+  readonly agrees: Agreement;
+  readonly note: string;
+}
+
+export interface ProcessView {
+  readonly name: string;
+  readonly group: string;
+  readonly process: string;
+  readonly state: ProcessState;
+  readonly pid: number;
+  /** Seconds since start while RUNNING, else null. */
+  readonly uptimeS: number | null;
+  readonly servers: readonly ServerView[];
+}
+
+export interface StatusReport {
+  readonly processes: readonly ProcessView[];
+  readonly sockets: readonly { readonly socket: string; readonly reachable: boolean; readonly error: string | null }[];
+  /** Every server on every socket agrees with supervisord. */
+  readonly allAgree: boolean;
+}
+
+export function buildReport(
+  config: Config,
+  infos: readonly ProcessInfo[],
+  stats: ReadonlyMap<string, SocketStats>,
+): StatusReport {
+  const processes: ProcessView[] = [];
+  for (const info of infos) {
+    const name = { group: info.group, process: info.name };
+    const resolved = resolveProcess(config, name);
+    if (resolved === null || resolved.kind !== 'mapped') continue;
+    const servers: ServerView[] = [];
+    for (const ref of resolved.servers) {
+      for (const [socket, s] of stats) {
+        const row = s.ok ? s.rows.find((r) => r.proxy === ref.backend && r.server === ref.server) : undefined;
+        const status = row?.status ?? null;
+        const verdict =
+          s.ok && row === undefined
+            ? { agrees: 'no' as const, note: 'no such server in haproxy' }
+            : agreement(info.state, status);
+        servers.push({
+          backend: ref.backend,
+          server: ref.server,
+          socket,
+          status,
+          sessions: row?.scur ?? null,
+          ...verdict,
+        });
+      }
+    }
+    processes.push({
+      name: namespec(name),
+      group: info.group,
+      process: info.name,
+      state: info.state,
+      pid: info.pid,
+      uptimeS: info.state === 'RUNNING' && info.start > 0 ? Math.max(0, info.now - info.start) : null,
+      servers,
+    });
+  }
+  const sockets = [...stats].map(([socket, s]) => ({ socket, reachable: s.ok, error: s.ok ? null : s.error }));
+  const allAgree = processes.every((p) => p.servers.every((s) => s.agrees === 'yes'));
+  return { processes, sockets, allAgree };
+}
+
+/** `1d 2h`, `3h 4m`, `5m 6s`, `7s`: uptime at a glance. */
+export function formatUptime(s: number | null): string {
+  if (s === null) return '-';
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  if (d > 0) return `${d}d ${h}h`;
+  if (h > 0) return `${h}h ${m}m`;
+  if (m > 0) return `${m}m ${sec}s`;
+  return `${sec}s`;
+}
+
+/** A plain-text table: one row per server per socket; process columns on its first row only. */
+export function renderTable(report: StatusReport): string {
+  const header = ['PROCESS', 'STATE', 'UPTIME', 'SERVER', 'SOCKET', 'HAPROXY', 'SESS', 'AGREES'];
+  const rows: string[][] = [];
+  for (const p of report.processes) {
+    const first = [p.name, p.state, formatUptime(p.uptimeS)];
+    if (p.servers.length === 0) rows.push([...first, '-', '-', '-', '-', '-']);
+    p.servers.forEach((s, i) => {
+      rows.push([
+        ...(i === 0 ? first : ['', '', '']),
+        `${s.backend}/${s.server}`,
+        s.socket,
+        s.status ?? '?',
+        s.sessions === null ? '-' : String(s.sessions),
+        s.agrees === 'yes' ? 'yes' : `${s.agrees}${s.note === '' ? '' : ` (${s.note})`}`,
+      ]);
+    });
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  const out = [line(header), ...rows.map(line)];
+  for (const s of report.sockets) {
+    if (!s.reachable) out.push(`haproxy ${s.socket}: unreachable: ${s.error ?? ''}`);
+  }
+  if (report.processes.length === 0) out.push('(no supervisord process is mapped by this config)');
+  return out.join('\n') + '\n';
+}
+
+/** The report for scripts: stable keys, snake_case like the logs. */
+export function reportJson(report: StatusReport): string {
+  return (
+    JSON.stringify(
+      {
+        all_agree: report.allAgree,
+        sockets: report.sockets,
+        processes: report.processes.map((p) => ({
+          name: p.name,
+          group: p.group,
+          process: p.process,
+          state: p.state,
+          pid: p.pid,
+          uptime_s: p.uptimeS,
+          servers: p.servers.map((s) => ({
+            backend: s.backend,
+            server: s.server,
+            socket: s.socket,
+            status: s.status,
+            sessions: s.sessions,
+            agrees: s.agrees,
+            note: s.note,
+          })),
+        })),
+      },
+      null,
+      2,
+    ) + '\n'
+  );
+}

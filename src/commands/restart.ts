@@ -1,0 +1,203 @@
+// `restart`: a rolling restart that takes traffic away before stopping, and waits for warm and UP before the next.
+
+import type { RestartArgs } from '../args.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/types.js';
+import { resolveProcess } from '../config/resolve.js';
+import { AppError, UsageError } from '../errors.js';
+import { serverKey, type ServerRef } from '../haproxy/types.js';
+import type { ProcessInfo } from '../supervisor/rpc.js';
+import { inService } from './agreement.js';
+import { lastHealthyViolations } from './guard.js';
+import { errorText, type LiveHaproxy, type LiveSupervisor } from './live.js';
+import type { ServerStat } from './report.js';
+import { nameOf, selectProcesses } from './select.js';
+
+export interface RestartDeps {
+  readonly config: Config;
+  readonly haproxies: readonly LiveHaproxy[];
+  readonly supervisor: LiveSupervisor;
+  readonly clock: Clock;
+  readonly out: (line: string) => void;
+  readonly args: RestartArgs;
+  /** How often HAProxy is asked while waiting for sessions to end or for UP. */
+  readonly pollMs?: number;
+}
+
+interface Step {
+  readonly info: ProcessInfo;
+  readonly name: string;
+  readonly servers: readonly ServerRef[];
+}
+
+/** Thrown to end the run: the message says why; the caller lists what was left untouched. */
+class Halt extends Error {}
+
+export async function restart(deps: RestartDeps): Promise<number> {
+  const { clock, out, args } = deps;
+  const t0 = clock.now();
+  const say = (msg: string) => out(`[${((clock.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${msg}`);
+
+  let infos: ProcessInfo[];
+  try {
+    infos = await deps.supervisor.getAllProcessInfo();
+  } catch (err) {
+    out(`cannot ask supervisord for its processes: ${errorText(err)}`);
+    return 1;
+  }
+  const steps = plan(deps.config, infos, args.all ? 'all' : args.names);
+  if (steps.length === 0) {
+    out('nothing to restart: no supervisord process is mapped by this config');
+    return 1;
+  }
+  say(`rolling restart of ${steps.length} process(es): ${steps.map((s) => s.name).join(', ')}`);
+  for (const [i, step] of steps.entries()) {
+    try {
+      await restartOne(deps, step, say);
+    } catch (err) {
+      if (!(err instanceof Halt) && !(err instanceof AppError)) throw err;
+      say(`restart stopped at ${step.name}: ${err.message}`);
+      const rest = steps.slice(i + 1).map((s) => s.name);
+      if (rest.length > 0) say(`not restarted (untouched): ${rest.join(', ')}`);
+      return 1;
+    }
+    if (i < steps.length - 1 && args.pauseMs > 0) {
+      say(`pausing ${args.pauseMs / 1000}s`);
+      await clock.sleep(args.pauseMs);
+    }
+  }
+  say(`done: ${steps.length} process(es) restarted`);
+  return 0;
+}
+
+/** The processes in order with their servers; a named process the config does not map is refused up front. */
+function plan(config: Config, infos: readonly ProcessInfo[], names: readonly string[] | 'all'): Step[] {
+  const steps: Step[] = [];
+  for (const info of selectProcesses(config, infos, names)) {
+    const name = nameOf(info);
+    const resolved = resolveProcess(config, { group: info.group, process: info.name });
+    if (resolved === null || resolved.kind !== 'mapped') {
+      throw new UsageError(
+        `${name} has no HAProxy server in the config${resolved?.kind === 'invalid' ? ` (${resolved.reason})` : ''}; use supervisorctl restart for it`,
+      );
+    }
+    steps.push({ info, name, servers: resolved.servers });
+  }
+  return steps;
+}
+
+async function restartOne(deps: RestartDeps, step: Step, say: (msg: string) => void): Promise<void> {
+  const { haproxies, supervisor, args } = deps;
+  const servers = step.servers.map(serverKey).join(',');
+  // 1. Guard: the backend keeps at least one other server in service on every socket.
+  for (const h of haproxies) {
+    const rows = await h.serverStats();
+    const missing = step.servers.filter((r) => !rows.some((row) => row.proxy === r.backend && row.server === r.server));
+    if (missing.length > 0) throw new Halt(`${missing.map(serverKey).join(', ')} not found on ${h.label}`);
+    const violations = lastHealthyViolations(step.servers, rows, h.label);
+    if (violations.length > 0) throw new Halt(`refusing to take ${servers} out: ${violations.join('; ')}`);
+  }
+  // 2. Out of rotation before the process is touched.
+  const started = deps.clock.now();
+  await setAll(haproxies, step.servers, args.takeOut);
+  say(`${step.name}: ${servers} set to ${args.takeOut} on ${haproxies.length} socket(s); waiting for sessions to end`);
+  const drained = await pollUntil(deps, args.drainTimeoutMs, async () => {
+    const left = await sessionsLeft(haproxies, step.servers);
+    return left === 0 ? true : left;
+  });
+  if (drained.ok) say(`${step.name}: no sessions left (${secs(deps.clock.now() - started)})`);
+  else say(`${step.name}: WARNING ${String(drained.last)} session(s) still open after --drain-timeout; restarting anyway`);
+  // Drain keeps cookie-persistent clients coming: nothing new may arrive while the process stops.
+  if (args.takeOut === 'drain') await setAll(haproxies, step.servers, 'maint');
+  // 3. Restart through supervisord; the listener takes it from here (maint until warm, then ready).
+  const oldPid = step.info.pid;
+  say(`${step.name}: restarting (pid ${oldPid})`);
+  const restarted = deps.clock.now();
+  try {
+    await supervisor.stopProcess(step.name, true);
+  } catch (err) {
+    if (!/NOT_RUNNING/.test(errorText(err))) throw new Halt(`stop failed: ${errorText(err)}`);
+  }
+  try {
+    await supervisor.startProcess(step.name, true);
+  } catch (err) {
+    throw new Halt(`did not start: ${errorText(err)}`);
+  }
+  const info = await supervisor.getProcessInfo(step.name);
+  say(`${step.name}: ${info.state} (pid ${info.pid}); waiting for the listener's warm-up and UP on every socket`);
+  // 4. Back in service everywhere, or stop here.
+  const up = await pollUntil(deps, args.readyTimeoutMs, async () => {
+    const now = await supervisor.getProcessInfo(step.name);
+    if (now.state !== 'RUNNING') throw new Halt(`the process went ${now.state} after the restart`);
+    const statuses = await statusesOf(haproxies, step.servers);
+    return statuses.every((s) => inService(s.status)) ? true : statuses;
+  });
+  if (!up.ok) {
+    const shown = Array.isArray(up.last)
+      ? (up.last as { where: string; status: string }[]).map((s) => `${s.where} ${s.status}`).join(', ')
+      : 'unknown';
+    throw new Halt(
+      `not UP within --ready-timeout ${secs(args.readyTimeoutMs)} (haproxy: ${shown}); ` +
+        'is the listener running, and can its warm-up pass? (see its log)',
+    );
+  }
+  say(`${step.name}: UP on every socket, ${secs(deps.clock.now() - restarted)} after the restart`);
+}
+
+const secs = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
+
+async function setAll(haproxies: readonly LiveHaproxy[], refs: readonly ServerRef[], state: 'maint' | 'drain'): Promise<void> {
+  await Promise.all(haproxies.map(async (h) => {
+    for (const ref of refs) await h.setServerState(ref, state);
+  }));
+}
+
+function rowOf(rows: readonly ServerStat[], ref: ServerRef): ServerStat | undefined {
+  return rows.find((r) => r.proxy === ref.backend && r.server === ref.server);
+}
+
+async function sessionsLeft(haproxies: readonly LiveHaproxy[], refs: readonly ServerRef[]): Promise<number> {
+  let left = 0;
+  for (const h of haproxies) {
+    const rows = await h.serverStats();
+    for (const ref of refs) {
+      const row = rowOf(rows, ref);
+      left += (row?.scur ?? 0) + (row?.qcur ?? 0);
+    }
+  }
+  return left;
+}
+
+async function statusesOf(
+  haproxies: readonly LiveHaproxy[],
+  refs: readonly ServerRef[],
+): Promise<{ where: string; status: string }[]> {
+  const out: { where: string; status: string }[] = [];
+  for (const h of haproxies) {
+    const rows = await h.serverStats();
+    for (const ref of refs) out.push({ where: `${h.label} ${serverKey(ref)}`, status: rowOf(rows, ref)?.status ?? 'missing' });
+  }
+  return out;
+}
+
+/** Calls check every pollMs until it returns true or the time is up; `last` is its last other answer. */
+async function pollUntil(
+  deps: RestartDeps,
+  timeoutMs: number,
+  check: () => Promise<true | unknown>,
+): Promise<{ ok: true } | { ok: false; last: unknown }> {
+  const deadline = deps.clock.now() + timeoutMs;
+  let last: unknown = null;
+  for (;;) {
+    try {
+      const r = await check();
+      if (r === true) return { ok: true };
+      last = r;
+    } catch (err) {
+      if (err instanceof Halt) throw err;
+      last = errorText(err); // a socket that did not answer this time: ask again
+    }
+    if (deps.clock.now() >= deadline) return { ok: false, last };
+    await deps.clock.sleep(Math.min(deps.pollMs ?? 200, Math.max(0, deadline - deps.clock.now())));
+  }
+}

@@ -1,0 +1,177 @@
+// The one module that opens HAProxy stats-socket connections: one command per connection, bounded in time.
+
+import { connect, type Socket } from 'node:net';
+import { HaproxyCommandError, HaproxyConnectError, HaproxyReplyError } from '../errors.js';
+import type { RuntimeApi } from '../reconcile/applier.js';
+import * as commands from './commands.js';
+import { Semaphore } from './limit.js';
+import {
+  isSuccess,
+  parseInfo,
+  parseServersState,
+  parseShowStat,
+  replyError,
+  type ServerStateRow,
+  type StatRow,
+} from './replies.js';
+import { serverKey, type AdminState, type ServerRef, type SocketAddress } from './types.js';
+
+export interface HaproxyClientOptions {
+  /** Bound on one command: connect, send and the whole reply. */
+  readonly timeoutMs: number;
+  /** Connections this client may hold open at once (default 2); HAProxy serves 10 in all. */
+  readonly maxConnections?: number;
+}
+
+const DEFAULT_MAX_CONNECTIONS = 2;
+
+const CONNECT_HINTS: Record<string, string> = {
+  ENOENT: 'no such socket file; is haproxy running with this stats socket?',
+  ECONNREFUSED: 'connection refused; is haproxy running?',
+  EACCES: "permission denied; check the socket's mode and owner",
+  EPERM: "permission denied; check the socket's mode and owner",
+  ENOTSOCK: 'not a socket',
+};
+
+export class HaproxyClient implements RuntimeApi {
+  readonly label: string;
+  private readonly timeoutMs: number;
+  private readonly slots: Semaphore;
+
+  constructor(
+    readonly address: SocketAddress,
+    opts: HaproxyClientOptions,
+  ) {
+    if (!(opts.timeoutMs > 0) || !Number.isFinite(opts.timeoutMs)) {
+      throw new RangeError(`timeoutMs must be a positive number, got ${opts.timeoutMs}`);
+    }
+    this.label = address.label;
+    this.timeoutMs = opts.timeoutMs;
+    this.slots = new Semaphore(opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
+  }
+
+  /**
+   * Sends one command line on a connection of its own and returns the raw reply (HAProxy closes the
+   * connection when it is done). Waiting for a free connection slot is not counted in the timeout.
+   */
+  async send(command: string): Promise<string> {
+    try {
+      commands.checkLine(command);
+    } catch (err) {
+      throw this.notSent(commands.preview(command), err);
+    }
+    return this.slots.use(() => this.exchange(command));
+  }
+
+  /** Only sends; HAProxy may accept and do nothing (tracked server), so callers read the state back. */
+  async setServerState(ref: ServerRef, state: AdminState): Promise<void> {
+    let command: string;
+    try {
+      command = commands.setServerState(ref, state);
+    } catch (err) {
+      throw this.notSent(commands.preview(`set server ${serverKey(ref)} state ${state}`), err);
+    }
+    const reply = await this.send(command);
+    this.checkComplete(command, reply);
+    if (!isSuccess(reply)) throw new HaproxyCommandError(this.label, command, reply);
+  }
+
+  async showServersState(backend?: string): Promise<ServerStateRow[]> {
+    const intended = `show servers state ${backend ?? ''}`;
+    return this.query(intended, () => commands.showServersState(backend), parseServersState);
+  }
+
+  async showInfo(): Promise<Record<string, string>> {
+    return this.query('show info', () => commands.showInfo(), parseInfo);
+  }
+
+  /** Server rows of `show stat`, for one backend or all. */
+  async showStat(backend?: string): Promise<StatRow[]> {
+    return this.query(`show stat ${backend ?? ''}`, () => commands.showStat(backend), parseShowStat);
+  }
+
+  private async query<T>(intended: string, build: () => string, parse: (reply: string) => T): Promise<T> {
+    let command: string;
+    try {
+      command = build();
+    } catch (err) {
+      throw this.notSent(commands.preview(intended.trim()), err);
+    }
+    const reply = await this.send(command);
+    this.checkComplete(command, reply);
+    if (replyError(reply) !== null) throw new HaproxyCommandError(this.label, command, reply);
+    try {
+      return parse(reply);
+    } catch (err) {
+      if (err instanceof HaproxyReplyError) {
+        throw new HaproxyReplyError(`haproxy ${this.label}: '${command}': ${err.message}`);
+      }
+      throw err;
+    }
+  }
+
+  /** Every complete answer ends in a newline; nothing at all means HAProxy closed without answering. */
+  private checkComplete(command: string, reply: string): void {
+    if (reply === '') {
+      throw new HaproxyReplyError(`haproxy ${this.label}: '${command}': empty reply (closed without an answer)`);
+    }
+  }
+
+  /** A command we refused to build or send (bad name, newline…): retrying it would not help. */
+  private notSent(command: string, err: unknown): HaproxyCommandError {
+    const reason = err instanceof Error ? err.message : String(err);
+    return new HaproxyCommandError(this.label, command, `not sent: ${reason}`);
+  }
+
+  private exchange(command: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const socket: Socket =
+        this.address.kind === 'unix'
+          ? connect({ path: this.address.path })
+          : connect({ host: this.address.host, port: this.address.port });
+      const chunks: Buffer[] = [];
+      let connected = false;
+      let ended = false;
+      let failure: Error | null = null;
+      // Excess CLI connections are accepted by the kernel and then hang without a word (stats maxconn),
+      // so one timer covers connect and reply, and the socket is destroyed when it fires.
+      const timer = setTimeout(() => {
+        failure ??= new HaproxyConnectError(
+          this.label,
+          `no reply to '${command}' within ${this.timeoutMs} ms`,
+          true,
+        );
+        socket.destroy();
+      }, this.timeoutMs);
+      socket.on('connect', () => {
+        connected = true;
+      });
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('end', () => {
+        ended = true;
+      });
+      socket.on('error', (err: NodeJS.ErrnoException) => {
+        // Once HAProxy has closed its side the reply is whole; a late EPIPE/ECONNRESET changes nothing.
+        if (ended) return;
+        failure ??= connected
+          ? new HaproxyConnectError(this.label, `'${command}': connection failed: ${err.message}`)
+          : new HaproxyConnectError(this.label, `cannot connect: ${connectReason(err)}`);
+      });
+      socket.on('close', () => {
+        clearTimeout(timer);
+        if (failure === null && !ended) {
+          failure = new HaproxyConnectError(this.label, `'${command}': connection closed before the reply ended`);
+        }
+        if (failure !== null) reject(failure);
+        else resolve(Buffer.concat(chunks).toString('utf8'));
+      });
+      // HAProxy runs a line only once it sees its "\n"; the half-close then lets it close when done.
+      socket.end(`${command}\n`);
+    });
+  }
+}
+
+function connectReason(err: NodeJS.ErrnoException): string {
+  const hint = err.code === undefined ? undefined : CONNECT_HINTS[err.code];
+  return hint === undefined ? err.message : `${err.code}: ${hint}`;
+}

@@ -1,0 +1,70 @@
+// Builds the runtime-API command lines we send (pure); refuses anything that could smuggle in a second command.
+
+import type { AdminState, ServerRef } from './types.js';
+
+/** The only characters HAProxy itself allows in proxy and server names (`haproxy -c` rejects the rest). */
+export const NAME_PATTERN = /^[A-Za-z0-9_.:-]+$/;
+export const MAX_NAME_LENGTH = 255;
+/**
+ * Longest line we send. HAProxy answered 1,000-byte lines, but lines near tune.bufsize (16 KB) were never
+ * answered and wedged a CLI slot for good; ours are short, so a low bound costs nothing.
+ */
+export const MAX_LINE_BYTES = 1024;
+
+const ADMIN_STATES: readonly AdminState[] = ['maint', 'drain', 'ready'];
+// `;` splits commands and `\n` ends one anywhere on the line; other control bytes have no business here.
+const CONTROL = /[\x00-\x1f\x7f]/;
+
+export function isValidName(s: string): boolean {
+  return s.length <= MAX_NAME_LENGTH && NAME_PATTERN.test(s);
+}
+
+/** Returns `line` if it is one safe command line (no newline, not empty, bounded); throws Error otherwise. */
+export function checkLine(line: string): string {
+  if (line.trim() === '') throw new Error('empty command line');
+  if (CONTROL.test(line)) throw new Error(`command line holds a control character: ${preview(line)}`);
+  const bytes = Buffer.byteLength(line, 'utf8');
+  if (bytes > MAX_LINE_BYTES) throw new Error(`command line is ${bytes} bytes, more than ${MAX_LINE_BYTES}`);
+  return line;
+}
+
+/** `set server B/S state maint|drain|ready`. */
+export function setServerState(ref: ServerRef, state: AdminState): string {
+  checkName('backend', ref.backend);
+  checkName('server', ref.server);
+  if (!ADMIN_STATES.includes(state)) throw new Error(`not an admin state: ${preview(String(state))}`);
+  return checkLine(`set server ${ref.backend}/${ref.server} state ${state}`);
+}
+
+/** `show servers state [B]`: all backends, or one. */
+export function showServersState(backend?: string): string {
+  if (backend === undefined) return 'show servers state';
+  checkName('backend', backend);
+  return checkLine(`show servers state ${backend}`);
+}
+
+export function showInfo(): string {
+  return 'show info';
+}
+
+/** `show stat` for everything, or `show stat B 4 -1`: only B's servers (type 4 = servers, -1 = all ids). */
+export function showStat(backend?: string): string {
+  if (backend === undefined) return 'show stat';
+  checkName('backend', backend);
+  return checkLine(`show stat ${backend} 4 -1`);
+}
+
+function checkName(what: 'backend' | 'server', name: string): void {
+  if (!isValidName(name)) {
+    throw new Error(
+      `${what} name ${preview(name)} is not a valid HAProxy name ` +
+        `(1-${MAX_NAME_LENGTH} of letters, digits and _ . : -)`,
+    );
+  }
+}
+
+/** Safe to put in a log line or error message: escaped, and cut short. */
+export function preview(text: string, max = 60): string {
+  const shown = JSON.stringify(text.length > max ? text.slice(0, max) : text);
+  return text.length > max ? `${shown}… (${text.length} chars)` : shown;
+}

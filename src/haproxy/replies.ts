@@ -1,0 +1,368 @@
+// Reads HAProxy runtime-API replies (pure): success vs error text, `show servers state`, `show info`, `show stat`.
+
+import { HaproxyReplyError } from '../errors.js';
+import { preview } from './commands.js';
+import type { AdminState } from './types.js';
+
+// ---- success and error text ------------------------------------------------------------------------
+
+/**
+ * For commands that print nothing on success (`set server`): HAProxy answers exactly "\n" and has no
+ * status code, so any text at all is its error message. An empty reply is not success either: every
+ * complete answer ends with a newline, and an unterminated command line gets '' and is not run.
+ */
+export function isSuccess(reply: string): boolean {
+  return reply !== '' && reply.trim() === '';
+}
+
+// The error texts HAProxy 2.6 sends instead of data (each answer ends with an empty line). An optional
+// `[3]: ` / `[err]: ` prefix appears when `set severity-output` is on.
+const ERROR_REPLY = new RegExp(
+  '^(?:\\[[0-9a-z]+\\]: )?(?:' +
+    [
+      'No such ',
+      "Can't find ",
+      'Require ',
+      "'set server ",
+      'Permission denied',
+      'Unknown command',
+      'Proxy is disabled',
+      'usage: ',
+    ].join('|') +
+    ')',
+);
+
+/**
+ * The error text when `reply` is one of HAProxy's error messages rather than data, else null.
+ * Data replies (`1`, `# pxname,…`, `Name: HAProxy`) never start like an error message.
+ */
+export function replyError(reply: string): string | null {
+  const text = reply.trim();
+  return ERROR_REPLY.test(text) ? text : null;
+}
+
+// ---- admin state -------------------------------------------------------------------------------------
+
+/** srv_admin_state bits: FMAINT 0x01, IMAINT 0x02, CMAINT 0x04, FDRAIN 0x08, IDRAIN 0x10, RMAINT 0x20. */
+export const ADMIN_BITS = {
+  FMAINT: 0x01,
+  IMAINT: 0x02,
+  CMAINT: 0x04,
+  FDRAIN: 0x08,
+  IDRAIN: 0x10,
+  RMAINT: 0x20,
+} as const;
+
+const MAINT_BITS = ADMIN_BITS.FMAINT | ADMIN_BITS.IMAINT | ADMIN_BITS.RMAINT;
+const DRAIN_BITS = ADMIN_BITS.FDRAIN | ADMIN_BITS.IDRAIN;
+
+/**
+ * What `state` a server is in as far as `set server … state` goes. CMAINT (the `disabled` keyword) is
+ * left out: it stays set after `state ready` although the server then takes traffic.
+ */
+export function adminStateOf(bits: number): AdminState {
+  if (bits & MAINT_BITS) return 'maint';
+  if (bits & DRAIN_BITS) return 'drain';
+  return 'ready';
+}
+
+// ---- show servers state ------------------------------------------------------------------------------
+
+export interface ServerStateRow {
+  readonly backendId: number;
+  readonly backend: string;
+  readonly serverId: number;
+  readonly server: string;
+  /** The address HAProxy connects to; '' if it has none (`-`). */
+  readonly addr: string;
+  /** srv_port; null when HAProxy does not say. 0 means the config gave no port. */
+  readonly port: number | null;
+  /** srv_op_state: 0 stopped, 1 starting, 2 running, 3 stopping. */
+  readonly opState: number;
+  /** srv_admin_state bitmask; see adminStateOf. */
+  readonly adminState: number;
+  // The rest only when the reply has the column and a value (older HAProxy versions have fewer columns).
+  readonly uweight?: number;
+  readonly iweight?: number;
+  readonly timeSinceLastChange?: number;
+  readonly checkStatus?: number;
+  readonly checkResult?: number;
+  readonly checkHealth?: number;
+  readonly checkState?: number;
+  readonly agentState?: number;
+  readonly fqdn?: string;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+const REQUIRED_STATE_FIELDS = [
+  'be_id',
+  'be_name',
+  'srv_id',
+  'srv_name',
+  'srv_addr',
+  'srv_op_state',
+  'srv_admin_state',
+] as const;
+
+const OPTIONAL_NUMBERS = {
+  uweight: 'srv_uweight',
+  iweight: 'srv_iweight',
+  timeSinceLastChange: 'srv_time_since_last_change',
+  checkStatus: 'srv_check_status',
+  checkResult: 'srv_check_result',
+  checkHealth: 'srv_check_health',
+  checkState: 'srv_check_state',
+  agentState: 'srv_agent_state',
+} as const;
+
+/**
+ * Parses `show servers state [B]`: a version line `1`, a `# ` header naming space-separated fields, one
+ * line per server (`-` = empty), then an empty line. Fields are found by header name, not position.
+ */
+export function parseServersState(text: string): ServerStateRow[] {
+  const lines = text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+  const version = lines[0];
+  if (version !== '1') {
+    throw new HaproxyReplyError(
+      version !== undefined && /^\d+$/.test(version)
+        ? `show servers state: format version ${version} is not supported (expected 1)`
+        : `show servers state: expected the version line '1', got ${preview(text)}`,
+    );
+  }
+  const header = lines[1];
+  if (header === undefined || !header.startsWith('# ')) {
+    throw new HaproxyReplyError(`show servers state: expected a '# ' header line, got ${preview(header ?? '')}`);
+  }
+  const names = header.slice(2).trim().split(/ +/);
+  const col = new Map(names.map((name, i) => [name, i]));
+  for (const field of REQUIRED_STATE_FIELDS) {
+    if (!col.has(field)) throw new HaproxyReplyError(`show servers state: no '${field}' column in the header`);
+  }
+  const rows: ServerStateRow[] = [];
+  lines.slice(2).forEach((line, i) => {
+    if (line.trim() === '') return;
+    const cells = line.trim().split(/ +/);
+    if (cells.length !== names.length) {
+      throw new HaproxyReplyError(
+        `show servers state: line ${i + 3} has ${cells.length} fields, the header ${names.length}: ${preview(line)}`,
+      );
+    }
+    const raw = (field: string): string | undefined => {
+      const at = col.get(field);
+      const cell = at === undefined ? undefined : cells[at];
+      return cell === '-' ? undefined : cell;
+    };
+    const int = (field: string): number | undefined => {
+      const cell = raw(field);
+      if (cell === undefined) return undefined;
+      if (!/^-?\d+$/.test(cell)) {
+        throw new HaproxyReplyError(`show servers state: line ${i + 3}: ${field} is not a number: ${preview(cell)}`);
+      }
+      return Number(cell);
+    };
+    const need = (field: string): number => {
+      const n = int(field);
+      if (n === undefined) throw new HaproxyReplyError(`show servers state: line ${i + 3}: ${field} is empty`);
+      return n;
+    };
+    const backend = raw('be_name');
+    const server = raw('srv_name');
+    if (backend === undefined || server === undefined) {
+      throw new HaproxyReplyError(`show servers state: line ${i + 3}: no backend or server name`);
+    }
+    const row: Mutable<ServerStateRow> = {
+      backendId: need('be_id'),
+      backend,
+      serverId: need('srv_id'),
+      server,
+      addr: raw('srv_addr') ?? '',
+      port: int('srv_port') ?? null,
+      opState: need('srv_op_state'),
+      adminState: need('srv_admin_state'),
+    };
+    for (const key of Object.keys(OPTIONAL_NUMBERS) as (keyof typeof OPTIONAL_NUMBERS)[]) {
+      const n = int(OPTIONAL_NUMBERS[key]);
+      if (n !== undefined) row[key] = n;
+    }
+    const fqdn = raw('srv_fqdn');
+    if (fqdn !== undefined) row.fqdn = fqdn;
+    rows.push(row);
+  });
+  return rows;
+}
+
+// ---- show info ---------------------------------------------------------------------------------------
+
+/** Parses `show info`: one `Key: value` per line; keys may hold spaces (`Build info`). */
+export function parseInfo(text: string): Record<string, string> {
+  const info: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    info[line.slice(0, colon)] = line.slice(colon + 1).trim();
+  }
+  if (Object.keys(info).length === 0) {
+    throw new HaproxyReplyError(`show info: no 'Key: value' lines in ${preview(text)}`);
+  }
+  return info;
+}
+
+/**
+ * What identifies one running HAProxy process: the worker Pid changes on every reload and restart,
+ * Start_time_sec guards against a reused pid. (2.6 has no `Start_time:` text field.)
+ */
+export function infoIdentity(info: Record<string, string>): { pid: string; startTime: string } {
+  const pid = info['Pid'];
+  const startTime = info['Start_time_sec'];
+  if (pid === undefined || pid === '' || startTime === undefined || startTime === '') {
+    throw new HaproxyReplyError(
+      `show info: no ${pid === undefined || pid === '' ? 'Pid' : 'Start_time_sec'} field`,
+    );
+  }
+  return { pid, startTime };
+}
+
+// ---- show stat ---------------------------------------------------------------------------------------
+
+export interface StatRow {
+  /** pxname: the backend. */
+  readonly proxy: string;
+  /** svname: the server. */
+  readonly server: string;
+  /** As HAProxy shows it: `UP`, `UP 1/2`, `DRAIN (agent)`, `MAINT (via be/s1)`, `no check`…; see statusWord. */
+  readonly status: string;
+  /** Current sessions; drained when scur and qcur are 0. */
+  readonly scur: number;
+  readonly qcur: number;
+  readonly weight: number | null;
+  /** Seconds since the last UP/DOWN change; null when not reported. */
+  readonly lastchg: number | null;
+  /** e.g. `L7OK`, `L4CON`; '' when there is no check or it is paused (maint). A running check's `* ` is removed. */
+  readonly checkStatus: string;
+  readonly agentStatus: string;
+  /** last_chk: the last check's detail, e.g. `Connection refused`. */
+  readonly lastCheck: string;
+}
+
+/** stats `type` column: 0 frontend, 1 backend, 2 server, 3 listener. */
+const TYPE_SERVER = '2';
+
+/**
+ * Parses `show stat` CSV by header name (2.6 has 128 columns, one literally named `-`, and every line
+ * ends in a comma) and returns the server rows only.
+ */
+export function parseShowStat(csv: string): StatRow[] {
+  const records = parseCsv(csv);
+  const first = records[0];
+  if (first === undefined || first[0] === undefined || !first[0].startsWith('# ')) {
+    throw new HaproxyReplyError(`show stat: expected a '# pxname,…' header, got ${preview(csv)}`);
+  }
+  const names = [first[0].slice(2), ...first.slice(1)];
+  const col = new Map<string, number>();
+  names.forEach((name, i) => {
+    if (name !== '' && !col.has(name)) col.set(name, i);
+  });
+  for (const field of ['pxname', 'svname', 'status', 'scur', 'qcur']) {
+    if (!col.has(field)) throw new HaproxyReplyError(`show stat: no '${field}' column in the header`);
+  }
+  const rows: StatRow[] = [];
+  records.slice(1).forEach((cells, i) => {
+    if (cells.length === 1 && cells[0] === '') return; // the empty line that ends every reply
+    const cell = (field: string): string => {
+      const at = col.get(field);
+      return at === undefined ? '' : (cells[at] ?? '');
+    };
+    const server = cell('svname');
+    const isServer = col.has('type') ? cell('type') === TYPE_SERVER : server !== 'FRONTEND' && server !== 'BACKEND';
+    if (!isServer) return;
+    const int = (field: string): number | null => {
+      const text = cell(field);
+      if (text === '') return null;
+      if (!/^-?\d+$/.test(text)) {
+        throw new HaproxyReplyError(`show stat: record ${i + 2}: ${field} is not a number: ${preview(text)}`);
+      }
+      return Number(text);
+    };
+    rows.push({
+      proxy: cell('pxname'),
+      server,
+      status: cell('status'),
+      scur: int('scur') ?? 0,
+      qcur: int('qcur') ?? 0,
+      weight: int('weight'),
+      lastchg: int('lastchg'),
+      checkStatus: stripRunning(cell('check_status')),
+      agentStatus: stripRunning(cell('agent_status')),
+      lastCheck: cell('last_chk'),
+    });
+  });
+  return rows;
+}
+
+// While a check runs, its status is shown as `* L7OK`.
+const stripRunning = (s: string): string => (s.startsWith('* ') ? s.slice(2) : s);
+
+/**
+ * Splits CSV into records. HAProxy quotes a field only when it holds `,`, `"` or a line break
+ * (doubling inner quotes), which check descriptions from agents may.
+ */
+export function parseCsv(text: string): string[][] {
+  // The usual case, and a large reply on a big config: nothing quoted, split plainly.
+  if (!text.includes('"')) {
+    const lines = text.split(/\r?\n/);
+    if (lines[lines.length - 1] === '') lines.pop();
+    return lines.map((line) => line.split(','));
+  }
+  const records: string[][] = [];
+  let record: string[] = [];
+  let field = '';
+  let quoted = false;
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i] as string;
+    if (quoted) {
+      if (c === '"') {
+        if (text[i + 1] === '"') {
+          field += '"';
+          i += 2;
+          continue;
+        }
+        quoted = false;
+      } else {
+        field += c;
+      }
+    } else if (c === '"' && field === '') {
+      quoted = true;
+    } else if (c === ',') {
+      record.push(field);
+      field = '';
+    } else if (c === '\n') {
+      record.push(field);
+      records.push(record);
+      record = [];
+      field = '';
+    } else if (c !== '\r' || text[i + 1] !== '\n') {
+      field += c;
+    }
+    i += 1;
+  }
+  if (quoted) throw new HaproxyReplyError('show stat: unterminated quoted field');
+  if (field !== '' || record.length > 0) {
+    record.push(field);
+    records.push(record);
+  }
+  return records;
+}
+
+export type StatusWord = 'UP' | 'DOWN' | 'DRAIN' | 'MAINT' | 'NOLB' | 'no check';
+
+const STATUS_WORDS: readonly StatusWord[] = ['no check', 'MAINT', 'DRAIN', 'NOLB', 'DOWN', 'UP'];
+
+/** The leading word of a `status` (`UP 1/2` → UP, `MAINT (via be/s1)` → MAINT); null for others (`OPEN`). */
+export function statusWord(status: string): StatusWord | null {
+  for (const word of STATUS_WORDS) {
+    if (status === word || status.startsWith(`${word} `)) return word;
+  }
+  return null;
+}

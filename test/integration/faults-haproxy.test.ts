@@ -1,0 +1,144 @@
+// Faults on the HAProxy side, with real haproxy and supervisord: restarts, outages, an operator's hand,
+// and a warm-up endpoint that never answers. Each test asserts the final state read from the socket.
+
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHaproxy, type HaproxyInstance } from '../support/haproxy.js';
+import { freePort } from '../support/ports.js';
+import { appProgram, listenerProgram, writeListenerConfig } from '../support/programs.js';
+import { startSupervisord, type SupervisordInstance } from '../support/supervisord.js';
+import { makeTempDir, removeDir } from '../support/tmp.js';
+import { waitFor } from '../support/wait.js';
+
+let dir: string;
+let hap: HaproxyInstance;
+let sup: SupervisordInstance;
+const ports: Record<string, number> = {};
+const NAMES = ['a', 'b', 'hang'] as const;
+
+const status = (server: string): Promise<string> => hap.serverStatus('site', server);
+
+async function shows(server: string, prefix: string, timeoutMs = 15_000): Promise<void> {
+  await waitFor(async () => (await status(server)).startsWith(prefix) || undefined, {
+    timeoutMs,
+    intervalMs: 20,
+    what: `site/${server} ${prefix}`,
+  });
+}
+
+const listenerLog = (): Promise<string> => readFile(join(dir, 'listener.log'), 'utf8');
+const count = (text: string, re: RegExp): number => (text.match(new RegExp(re, 'g')) ?? []).length;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+beforeAll(async () => {
+  dir = await makeTempDir('shf-');
+  for (const n of NAMES) ports[n] = await freePort();
+  hap = await startHaproxy({
+    dir: join(dir, 'hap'),
+    backends: [{ name: 'site', servers: NAMES.map((n) => ({ name: n, port: ports[n] as number })) }],
+  });
+  const configPath = await writeListenerConfig(
+    dir,
+    `[haproxy]
+socket = ${hap.sockets[0]}
+timeout = 500ms
+heartbeat = 500ms
+
+[warmup]
+interval = 100ms
+timeout = 500ms
+deadline = 15s
+
+[program:a]
+servers = site/a
+warmup = /site
+
+[program:b]
+servers = site/b
+warmup = /site
+
+[program:hang]
+servers = site/hang
+warmup = /site
+deadline = 3s
+`,
+  );
+  const quick = { COLD_MS: 200, WARM_AFTER: 1 };
+  sup = await startSupervisord({
+    dir: join(dir, 'sup'),
+    programs: [
+      appProgram(dir, 'a', { PORT: ports['a'] as number, ...quick }),
+      appProgram(dir, 'b', { PORT: ports['b'] as number, ...quick }),
+      appProgram(dir, 'hang', { PORT: ports['hang'] as number, HANG: 1 }),
+      listenerProgram(dir, configPath),
+    ].join('\n'),
+  });
+  // The listener is up once it has resynced with supervisord.
+  await waitFor(async () => (await listenerLog()).includes('msg=resync') || undefined, {
+    timeoutMs: 15_000,
+    what: 'the listener to resync at start-up',
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await sup?.stop();
+  await hap?.stop();
+  if (dir !== undefined) await removeDir(dir);
+});
+
+describe('faults on the haproxy side', () => {
+  it('haproxy restarted while a program is stopped → MAINT again without any supervisord event', async () => {
+    await shows('a', 'no check');
+    await sup.ctl('stop', 'a');
+    await shows('a', 'MAINT', 2000);
+    const before = count(await listenerLog(), /haproxy restarted; re-applying/);
+    await hap.restart();
+    await shows('a', 'MAINT', 5000);
+    expect(count(await listenerLog(), /haproxy restarted; re-applying/)).toBe(before + 1);
+    await sup.ctl('start', 'a');
+    await shows('a', 'no check');
+  });
+
+  it('haproxy down while supervisorctl stop happens, up 3 s later → MAINT applied', async () => {
+    await shows('b', 'no check');
+    await hap.stop();
+    expect((await sup.ctl('stop', 'b')).code).toBe(0);
+    await sleep(3000);
+    await hap.restart();
+    await shows('b', 'MAINT', 5000);
+    const log = await listenerLog();
+    // One line per outage, not one per retry.
+    expect(count(log, /msg="haproxy unreachable; will keep retrying"/)).toBe(1);
+    expect(log).toContain('msg="haproxy reachable again"');
+    await sup.ctl('start', 'b');
+    await shows('b', 'no check');
+  });
+
+  it("an operator's manual maint on a running program survives the heartbeat, until its next event", async () => {
+    await shows('a', 'no check');
+    expect(await hap.cmd('set server site/a state maint')).toBe('\n');
+    await sleep(2500); // five heartbeats of 500 ms
+    expect(await status('a')).toBe('MAINT');
+    await sup.ctl('restart', 'a');
+    await shows('a', 'no check');
+  });
+
+  it('a warm-up endpoint that accepts and never answers: deadline kept, other programs proceed', async () => {
+    await shows('hang', 'no check'); // found RUNNING and ready at start-up: left as is
+    await sup.ctl('restart', 'hang');
+    await shows('hang', 'MAINT', 2000);
+    // While hang's warm-up hangs, another program goes through a full cycle.
+    await sup.ctl('restart', 'b');
+    await shows('b', 'no check', 5000);
+    expect(await status('hang')).toBe('MAINT');
+    const line = await waitFor(
+      async () => /msg="warm-up deadline passed; server stays in maint" process=hang:hang elapsed_ms=(\d+)/.exec(await listenerLog()) ?? undefined,
+      { timeoutMs: 10_000, what: 'the deadline log line for hang' },
+    );
+    // deadline = 3s; a request in flight at the deadline is cut by the deadline, not by its own timeout.
+    expect(Number(line[1])).toBeGreaterThanOrEqual(3000);
+    expect(Number(line[1])).toBeLessThan(4500);
+    expect(await status('hang')).toBe('MAINT');
+  });
+});

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { check, levelOf } from '../../../src/commands/check.js';
+import type { LiveHaproxy } from '../../../src/commands/live.js';
+import type { ServerStateRow } from '../../../src/haproxy/replies.js';
+import type { Probe } from '../../../src/warmup/probe.js';
+import { config, info } from './fixtures.js';
+
+const row = (backend: string, server: string, port = 8080): ServerStateRow =>
+  ({ backendId: 1, backend, serverId: 1, server, addr: '127.0.0.1', port, opState: 2, adminState: 0 }) as unknown as ServerStateRow;
+
+/** Answers like HAProxy at the given level (replies as captured from HAProxy 2.6). */
+function fakeSocket(label: string, level: 'admin' | 'operator' | 'user', rows: ServerStateRow[], down = false): LiveHaproxy {
+  return {
+    label,
+    async send(command) {
+      if (down) throw new Error('connect ECONNREFUSED');
+      if (command === 'show info') return 'Name: HAProxy\nVersion: 2.6.12-1+deb12u4\nPid: 42\n\n';
+      if (command === 'set server') return level === 'admin' ? "Require 'backend/server'.\n\n" : 'Permission denied\n\n';
+      if (command === 'show sess 0x1') return level === 'user' ? 'Permission denied\n\n' : 'Session not found.\n\n';
+      throw new Error(`unexpected ${command}`);
+    },
+    async setServerState() {
+      throw new Error('check must not change anything');
+    },
+    async serverStats() {
+      return [];
+    },
+    async showServersState() {
+      if (down) throw new Error('connect ECONNREFUSED');
+      return rows;
+    },
+  };
+}
+
+const ROWS = [row('site', 'web1'), row('site', 'web2'), row('pool', 'p0', 9000)];
+const INFOS = [info('web1', 'web1'), info('web2', 'web2', 'STOPPED'), info('grp', 'p0')];
+
+async function run(sockets: LiveHaproxy[], infos = INFOS, probe: Probe | null = null) {
+  const lines: string[] = [];
+  const code = await check({
+    config: config(),
+    haproxies: sockets,
+    supervisor: { getAllProcessInfo: async () => infos },
+    probe,
+    out: (l) => lines.push(l),
+  });
+  return { code, lines };
+}
+
+describe('levelOf', () => {
+  it.each(['admin', 'operator', 'user'] as const)('tells %s without changing anything', async (level) => {
+    expect(await levelOf(fakeSocket('s', level, []))).toBe(level);
+  });
+});
+
+describe('check', () => {
+  it('all well: one ok line per finding, exit 0', async () => {
+    const { code, lines } = await run([fakeSocket('/run/a.sock', 'admin', ROWS), fakeSocket('tcp://127.0.0.1:9999', 'admin', ROWS)]);
+    expect(lines).toEqual([
+      'ok   config /etc/sh.ini: 3 section(s), 2 socket(s)',
+      'ok   haproxy /run/a.sock: reachable, level admin (HAProxy 2.6.12-1+deb12u4, pid 42)',
+      'ok   haproxy tcp://127.0.0.1:9999: reachable, level admin (HAProxy 2.6.12-1+deb12u4, pid 42)',
+      'ok   supervisord : reachable, 3 process(es)',
+      'ok   [program:web1] web1:web1: site/web1 found on 2 socket(s), RUNNING',
+      'ok   [program:web2] web2:web2: site/web2 found on 2 socket(s), STOPPED',
+      'ok   [group:grp] grp:p0: pool/p0 found on 2 socket(s), RUNNING',
+    ]);
+    expect(code).toBe(0);
+  });
+
+  it('reports a user-level socket, an unreachable one, an unknown server and backend, an unknown program', async () => {
+    const { code, lines } = await run(
+      [fakeSocket('/run/user.sock', 'user', [row('site', 'web1')]), fakeSocket('/run/gone.sock', 'admin', [], true)],
+      [info('web1', 'web1'), info('grp', 'p0')],
+    );
+    expect(code).toBe(1);
+    expect(lines.slice(1)).toEqual([
+      'FAIL haproxy /run/user.sock: level user: the listener needs level admin (stats socket … level admin) (HAProxy 2.6.12-1+deb12u4, pid 42)',
+      'FAIL haproxy /run/gone.sock: unreachable: connect ECONNREFUSED',
+      'ok   supervisord : reachable, 2 process(es)',
+      'ok   [program:web1] web1:web1: site/web1 found on 1 socket(s), RUNNING',
+      "FAIL [program:web2]: supervisord has no process 'web2' (in any group)",
+      'FAIL [group:grp] grp:p0: no backend pool on /run/user.sock',
+    ]);
+  });
+
+  it('--probe sends each warm-up request of running processes once', async () => {
+    const text = `[haproxy]\nsocket = /run/a.sock\n[program:web1]\nservers = site/web1\nwarmup = /site, http://www.example.org/x\n[program:web2]\nservers = site/web2\nwarmup = /site\n`;
+    const seen: string[] = [];
+    const probe: Probe = async (req) => {
+      seen.push(req.url.href);
+      return req.url.hostname === 'www.example.org'
+        ? { ok: false, status: 503, error: 'unexpected status 503', ms: 3 }
+        : { ok: true, status: 200, ms: 12.4 };
+    };
+    const lines: string[] = [];
+    const code = await check({
+      config: config(text),
+      haproxies: [fakeSocket('/run/a.sock', 'admin', ROWS)],
+      supervisor: { getAllProcessInfo: async () => [info('web1', 'web1'), info('web2', 'web2', 'STOPPED')] },
+      probe,
+      out: (l) => lines.push(l),
+    });
+    expect(seen).toEqual(['http://127.0.0.1:8080/site', 'http://www.example.org/x']);
+    expect(lines.slice(-3)).toEqual([
+      'ok   warm-up web1:web1: http://127.0.0.1:8080/site → 200 in 12 ms',
+      'FAIL warm-up web1:web1: http://www.example.org/x → unexpected status 503 after 3 ms',
+      'skip warm-up web2:web2: process is STOPPED',
+    ]);
+    expect(code).toBe(1);
+  });
+});

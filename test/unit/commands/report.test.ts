@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { buildReport, formatUptime, renderTable, reportJson, type SocketStats } from '../../../src/commands/report.js';
+import { config, info, stat } from './fixtures.js';
+
+const ok = (...rows: ReturnType<typeof stat>[]): SocketStats => ({ ok: true, rows });
+
+describe('buildReport', () => {
+  const infos = [info('web1', 'web1'), info('web2', 'web2', 'STOPPED'), info('grp', 'p0'), info('other', 'other'), info('listener', 'listener')];
+
+  it('has one view per mapped process with its servers on every socket, in supervisord order', () => {
+    const stats = new Map<string, SocketStats>([
+      ['/run/a.sock', ok(stat('site', 'web1', 'UP', 3), stat('site', 'web2', 'MAINT'), stat('pool', 'p0', 'no check'))],
+      ['tcp://127.0.0.1:9999', ok(stat('site', 'web1', 'UP'), stat('site', 'web2', 'UP'), stat('pool', 'p0', 'MAINT'))],
+    ]);
+    const r = buildReport(config(), infos, stats);
+    expect(r.processes.map((p) => p.name)).toEqual(['web1:web1', 'web2:web2', 'grp:p0']);
+    expect(r.processes[0]?.uptimeS).toBe(3723);
+    expect(r.processes[1]?.uptimeS).toBeNull();
+    expect(r.processes[0]?.servers).toEqual([
+      { backend: 'site', server: 'web1', socket: '/run/a.sock', status: 'UP', sessions: 3, agrees: 'yes', note: '' },
+      { backend: 'site', server: 'web1', socket: 'tcp://127.0.0.1:9999', status: 'UP', sessions: 0, agrees: 'yes', note: '' },
+    ]);
+    expect(r.processes[1]?.servers.map((s) => s.agrees)).toEqual(['yes', 'no']);
+    expect(r.processes[2]?.servers.map((s) => s.agrees)).toEqual(['yes', 'no']);
+    expect(r.allAgree).toBe(false);
+  });
+
+  it('reports an unreachable socket and a server HAProxy does not have', () => {
+    const stats = new Map<string, SocketStats>([
+      ['/run/a.sock', ok(stat('site', 'web2', 'MAINT'))],
+      ['tcp://127.0.0.1:9999', { ok: false, error: 'connect ECONNREFUSED' }],
+    ]);
+    const r = buildReport(config(), [info('web1', 'web1')], stats);
+    expect(r.processes[0]?.servers.map((s) => [s.status, s.agrees, s.note])).toEqual([
+      [null, 'no', 'no such server in haproxy'],
+      [null, 'unknown', 'socket unreachable'],
+    ]);
+    expect(r.sockets).toEqual([
+      { socket: '/run/a.sock', reachable: true, error: null },
+      { socket: 'tcp://127.0.0.1:9999', reachable: false, error: 'connect ECONNREFUSED' },
+    ]);
+  });
+});
+
+describe('rendering', () => {
+  const stats = new Map<string, SocketStats>([['/run/a.sock', ok(stat('site', 'web1', 'UP 1/2', 12), stat('site', 'web2', 'UP'))]]);
+  const report = buildReport(config(), [info('web1', 'web1'), info('web2', 'web2', 'STOPPED')], stats);
+
+  it('renders an aligned table with process columns on the first row only', () => {
+    expect(renderTable(report)).toBe(
+      [
+        'PROCESS    STATE    UPTIME  SERVER     SOCKET       HAPROXY  SESS  AGREES',
+        'web1:web1  RUNNING  1h 2m   site/web1  /run/a.sock  UP 1/2   12    yes',
+        'web2:web2  STOPPED  -       site/web2  /run/a.sock  UP       0     no (STOPPED but still UP)',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('renders JSON with stable snake_case keys', () => {
+    const json = JSON.parse(reportJson(report));
+    expect(Object.keys(json)).toEqual(['all_agree', 'sockets', 'processes']);
+    expect(json.processes[0]).toEqual({
+      name: 'web1:web1',
+      group: 'web1',
+      process: 'web1',
+      state: 'RUNNING',
+      pid: 100,
+      uptime_s: 3723,
+      servers: [{ backend: 'site', server: 'web1', socket: '/run/a.sock', status: 'UP 1/2', sessions: 12, agrees: 'yes', note: '' }],
+    });
+  });
+
+  it.each([
+    [null, '-'],
+    [7, '7s'],
+    [65, '1m 5s'],
+    [3723, '1h 2m'],
+    [90000, '1d 1h'],
+  ])('uptime %s → %s', (s, text) => {
+    expect(formatUptime(s)).toBe(text);
+  });
+});
