@@ -16,7 +16,7 @@ export interface LoadWorkerData {
 export interface LoadWorkerResult {
   readonly requests: number;
   readonly failed: number;
-  readonly latenciesMs: Float64Array;
+  readonly latenciesMs: Float64Array<ArrayBuffer>;
   readonly failures: Record<string, number>;
   readonly durationMs: number;
 }
@@ -77,7 +77,7 @@ async function main(port: NonNullable<typeof parentPort>, data: LoadWorkerData):
   const result: LoadWorkerResult = {
     requests: latencies.length,
     failed,
-    latenciesMs: Float64Array.from(latencies),
+    latenciesMs: new Float64Array(latencies),
     failures,
     durationMs: performance.now() - started,
   };

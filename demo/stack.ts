@@ -1,6 +1,6 @@
 // A throwaway local site: haproxy in front of slow-starting app instances under supervisord, plus the listener.
 
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startHaproxy, statusFromShowStat, type HaproxyInstance } from '../test/support/haproxy.js';
 import { freePort } from '../test/support/ports.js';
@@ -52,7 +52,10 @@ export interface Stack {
   pid(program: string): Promise<number>;
   /** Resolves once every server shows exactly `UP`. */
   waitAllUp(timeoutMs: number): Promise<void>;
-  /** `supervisorctl start listener`, then waits until it has resynced with supervisord; returns its pid. */
+  /**
+   * `supervisorctl start listener`; resolves with its pid once it has resynced with supervisord, worked through
+   * the events supervisord buffered for it, and every server is UP.
+   */
   startListener(timeoutMs: number): Promise<number>;
   /** Stops supervisord (and with it every program) and haproxy; idempotent. */
   stop(): Promise<void>;
@@ -61,6 +64,7 @@ export interface Stack {
 export const BACKEND = 'site';
 export const SITE_PATH = '/site';
 const LISTENER = 'listener';
+const LISTENER_QUIET_MS = 1500;
 
 function listenerIni(socket: string, servers: readonly Server[], warmupTimeout: string): string {
   // [supervisor] url is left out: supervisord gives its listener $SUPERVISOR_SERVER_URL.
@@ -151,6 +155,23 @@ export async function startStack(opts: StackOptions, teardown: Teardown): Promis
         intervalMs: 50,
         what: `the listener to resync (${listenerLogPath})`,
       });
+      // supervisord queues events for an eventlistener pool even while its process is stopped (autostart =
+      // false) and delivers that backlog once it runs: the listener replays it (maint, warm-up, ready). Wait
+      // until its log has been quiet for a while and every server is UP, so none of that is measured.
+      let size = -1;
+      let since = Date.now();
+      await waitFor(
+        async () => {
+          const now = (await stat(listenerLogPath)).size;
+          if (now !== size) {
+            size = now;
+            since = Date.now();
+            return false;
+          }
+          return Date.now() - since >= LISTENER_QUIET_MS && Object.values(await statuses()).every((s) => s === 'UP');
+        },
+        { timeoutMs, intervalMs: 100, what: `the listener to go quiet and every server UP (${listenerLogPath})` },
+      );
       return pid(LISTENER);
     },
     stop() {

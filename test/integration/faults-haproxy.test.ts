@@ -2,6 +2,7 @@
 // and a warm-up endpoint that never answers. Each test asserts the final state read from the socket.
 
 import { readFile } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHaproxy, type HaproxyInstance } from '../support/haproxy.js';
@@ -13,6 +14,8 @@ import { waitFor } from '../support/wait.js';
 
 let dir: string;
 let hap: HaproxyInstance;
+/** A second HAProxy whose CLI allows only two connections (stats maxconn 2). */
+let hapB: HaproxyInstance;
 let sup: SupervisordInstance;
 const ports: Record<string, number> = {};
 const NAMES = ['a', 'b', 'hang'] as const;
@@ -34,14 +37,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 beforeAll(async () => {
   dir = await makeTempDir('shf-');
   for (const n of NAMES) ports[n] = await freePort();
-  hap = await startHaproxy({
-    dir: join(dir, 'hap'),
-    backends: [{ name: 'site', servers: NAMES.map((n) => ({ name: n, port: ports[n] as number })) }],
-  });
+  const backends = [{ name: 'site', servers: NAMES.map((n) => ({ name: n, port: ports[n] as number })) }];
+  hap = await startHaproxy({ dir: join(dir, 'hap'), backends });
+  hapB = await startHaproxy({ dir: join(dir, 'hapB'), backends, statsMaxconn: 2 });
   const configPath = await writeListenerConfig(
     dir,
     `[haproxy]
-socket = ${hap.sockets[0]}
+socket = ${hap.sockets[0]}, ${hapB.sockets[0]}
 timeout = 500ms
 heartbeat = 500ms
 
@@ -84,6 +86,7 @@ deadline = 3s
 afterAll(async () => {
   await sup?.stop();
   await hap?.stop();
+  await hapB?.stop();
   if (dir !== undefined) await removeDir(dir);
 });
 
@@ -102,17 +105,49 @@ describe('faults on the haproxy side', () => {
 
   it('haproxy down while supervisorctl stop happens, up 3 s later → MAINT applied', async () => {
     await shows('b', 'no check');
+    const from = (await listenerLog()).length;
     await hap.stop();
     expect((await sup.ctl('stop', 'b')).code).toBe(0);
     await sleep(3000);
     await hap.restart();
     await shows('b', 'MAINT', 5000);
-    const log = await listenerLog();
-    // One line per outage, not one per retry.
+    const log = (await listenerLog()).slice(from);
+    // One line per outage, not one per retry (about a dozen retries happened).
     expect(count(log, /msg="haproxy unreachable; will keep retrying"/)).toBe(1);
     expect(log).toContain('msg="haproxy reachable again"');
     await sup.ctl('start', 'b');
     await shows('b', 'no check');
+  });
+
+  it('an HAProxy whose CLI slots are all taken does not hold up another; it converges once freed', async () => {
+    await shows('a', 'no check');
+    // Two prompt-mode connections hold both CLI slots of hapB: a third connection hangs, unanswered.
+    const held: Socket[] = [];
+    for (let i = 0; i < 2; i++) {
+      const c = connect(hapB.sockets[0] as string);
+      await new Promise<void>((resolve) => c.once('data', () => resolve()).write('prompt\n'));
+      held.push(c);
+    }
+    try {
+      await sup.ctl('stop', 'a');
+      await shows('a', 'MAINT', 2000);
+      await waitFor(
+        async () => (await listenerLog()).includes(`msg="haproxy unreachable; will keep retrying" socket=${hapB.sockets[0]}`) || undefined,
+        { timeoutMs: 5000, what: 'the listener to notice the stuck socket' },
+      );
+    } finally {
+      for (const c of held) c.destroy();
+    }
+    await waitFor(async () => (await hapB.serverStatus('site', 'a')) === 'MAINT' || undefined, {
+      timeoutMs: 10_000,
+      what: 'site/a MAINT on the freed haproxy',
+    });
+    await sup.ctl('start', 'a');
+    await shows('a', 'no check');
+    await waitFor(async () => (await hapB.serverStatus('site', 'a')) === 'no check' || undefined, {
+      timeoutMs: 10_000,
+      what: 'site/a back on the freed haproxy',
+    });
   });
 
   it("an operator's manual maint on a running program survives the heartbeat, until its next event", async () => {

@@ -13,6 +13,11 @@ export async function makeTempDir(prefix: string): Promise<string> {
   return mkdtemp(join(base, prefix));
 }
 
+/** Removes dir, unless KEEP_TMP=1 (then says where it is, for reading the logs of a failed run). */
 export async function removeDir(dir: string): Promise<void> {
+  if (process.env['KEEP_TMP'] === '1') {
+    process.stderr.write(`KEEP_TMP=1: kept ${dir}\n`);
+    return;
+  }
   await rm(dir, { recursive: true, force: true });
 }

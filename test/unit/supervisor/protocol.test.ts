@@ -1,0 +1,267 @@
+// Eventlistener framing against the frames supervisord 4.2.5 was seen to send (reference §1), cut every way.
+
+import { describe, expect, it } from 'vitest';
+import { ProtocolError } from '../../../src/errors.js';
+import {
+  ACK_AND_READY,
+  EventParser,
+  MAX_HEADER_BYTES,
+  MAX_PAYLOAD_CHARS,
+  READY,
+  RESULT_OK,
+  type EventParserOptions,
+  type RawEvent,
+} from '../../../src/supervisor/protocol.js';
+import {
+  byteByByte,
+  chunkings,
+  codePoints,
+  frame,
+  headerLine,
+  headerOf,
+  randomChunks,
+  SEEDS,
+  type HeaderFields,
+} from './frames.js';
+
+interface Case {
+  readonly eventname: string;
+  readonly payload: string;
+  readonly fields?: HeaderFields;
+}
+
+const state = (s: string, payload: string, serial = 0): Case => ({
+  eventname: `PROCESS_STATE_${s}`,
+  payload,
+  fields: { serial, poolserial: serial },
+});
+
+// Payloads verbatim from reference §1.3 (UNKNOWN was never observed; its shape follows the others).
+const STATES: readonly Case[] = [
+  state('STARTING', 'processname:sleeper groupname:sleeper from_state:STOPPED tries:0', 1),
+  state('RUNNING', 'processname:sleeper groupname:sleeper from_state:STARTING pid:5092', 2),
+  state('BACKOFF', 'processname:failer groupname:failer from_state:STARTING tries:1', 3),
+  state('STOPPING', 'processname:sleeper groupname:sleeper from_state:RUNNING pid:5092', 4),
+  state('STOPPED', 'processname:failer groupname:failer from_state:BACKOFF pid:0', 5),
+  state('EXITED', 'processname:crasher groupname:crasher from_state:RUNNING expected:0 pid:9714', 6),
+  state('FATAL', 'processname:failer groupname:failer from_state:BACKOFF', 7),
+  state('UNKNOWN', 'processname:odd groupname:odd from_state:RUNNING pid:77', 8),
+];
+
+const CAFE = state('STARTING', 'processname:café groupname:café from_state:STOPPED tries:0', 20);
+const ROCKET = state('RUNNING', 'processname:app🚀 groupname:app🚀 from_state:STARTING pid:4242', 21);
+const GROUP_ADDED: Case = { eventname: 'PROCESS_GROUP_ADDED', payload: 'groupname:ticker\n' };
+const GROUP_REMOVED: Case = { eventname: 'PROCESS_GROUP_REMOVED', payload: 'groupname:app\n' };
+const TICK: Case = { eventname: 'TICK_5', payload: 'when:1795470435', fields: { serial: 246, poolserial: 4 } };
+const SUPERVISOR_RUNNING: Case = { eventname: 'SUPERVISOR_STATE_CHANGE_RUNNING', payload: '' };
+const LOG_STDERR: Case = {
+  eventname: 'PROCESS_LOG_STDERR',
+  payload: 'processname:listener groupname:listener pid:18761 channel:stderr\nstderr: handled PROCESS_STATE_STARTING serial=237\n',
+};
+
+const SINGLE: ReadonlyArray<readonly [string, readonly Case[]]> = [
+  ...STATES.map((c): [string, Case[]] => [c.eventname, [c]]),
+  ['non-ASCII program name (café)', [CAFE]],
+  ['4-byte character in the name (app🚀)', [ROCKET]],
+  ['PROCESS_GROUP_ADDED with its trailing newline', [GROUP_ADDED]],
+  ['PROCESS_GROUP_REMOVED with its trailing newline', [GROUP_REMOVED]],
+  ['TICK_5', [TICK]],
+  ['SUPERVISOR_STATE_CHANGE_RUNNING with len:0', [SUPERVISOR_RUNNING]],
+  ['PROCESS_LOG_STDERR with newlines inside the payload', [LOG_STDERR]],
+];
+
+const STREAMS: ReadonlyArray<readonly [string, readonly Case[]]> = [
+  ['every state, back to back', STATES],
+  // A reader counting bytes (or UTF-16 units) would read into the next header here (reference §1.2).
+  ['a frame right after a non-ASCII one', [CAFE, STATES[1] as Case]],
+  ['a frame right after a 4-byte character', [ROCKET, STATES[0] as Case]],
+  ['empty payloads between others', [SUPERVISOR_RUNNING, GROUP_REMOVED, SUPERVISOR_RUNNING, TICK, SUPERVISOR_RUNNING]],
+  ['everything at once', [SUPERVISOR_RUNNING, ...STATES, CAFE, GROUP_ADDED, ROCKET, TICK, LOG_STDERR, GROUP_REMOVED]],
+];
+
+const bytesOf = (cases: readonly Case[]): Buffer =>
+  Buffer.from(cases.map((c) => frame(c.eventname, c.payload, c.fields)).join(''), 'utf8');
+
+const expected = (cases: readonly Case[]): RawEvent[] =>
+  cases.map((c) => ({ header: headerOf(c.eventname, c.payload, c.fields), payload: c.payload }));
+
+/** Feeds every chunk, then ends the input, and returns all frames in order. */
+function parse(chunks: readonly Buffer[], options?: EventParserOptions): RawEvent[] {
+  const parser = new EventParser(options);
+  const events: RawEvent[] = [];
+  for (const chunk of chunks) events.push(...parser.push(chunk));
+  parser.end();
+  return events;
+}
+
+describe('protocol tokens', () => {
+  it('are exactly what supervisord 4.2.5 accepts', () => {
+    expect(READY).toBe('READY\n');
+    // RESULT 3\nOK\n counts as a rejection and is redelivered in a tight loop (reference §1.1).
+    expect(RESULT_OK).toBe('RESULT 2\nOK');
+    expect(ACK_AND_READY).toBe('RESULT 2\nOKREADY\n');
+  });
+});
+
+describe('frame builder', () => {
+  it('counts len in code points, matching what supervisord was seen to send', () => {
+    // Observed: PROCESS_GROUP_ADDED groupname:ticker\n arrived with len:17, the newline counted.
+    expect(headerLine('PROCESS_GROUP_ADDED', 'groupname:ticker\n')).toMatch(/ len:17\n$/);
+    expect(frame('PROCESS_STATE_STARTING', 'processname:listener groupname:listener from_state:STOPPED tries:0')).toBe(
+      'ver:3.0 server:supervisor serial:0 pool:listener poolserial:0 eventname:PROCESS_STATE_STARTING len:66\n' +
+        'processname:listener groupname:listener from_state:STOPPED tries:0',
+    );
+    // é is 1 code point / 2 bytes; 🚀 is 1 code point / 2 UTF-16 units / 4 bytes.
+    expect(codePoints(CAFE.payload)).toBe(Buffer.byteLength(CAFE.payload) - 2);
+    expect(codePoints(ROCKET.payload)).toBe(ROCKET.payload.length - 2);
+    expect(codePoints(ROCKET.payload)).toBe(Buffer.byteLength(ROCKET.payload) - 6);
+  });
+});
+
+describe('EventParser', () => {
+  for (const [name, cases] of [...SINGLE, ...STREAMS]) {
+    describe(name, () => {
+      const bytes = bytesOf(cases);
+      const want = expected(cases);
+      for (const way of chunkings(bytes)) {
+        it(way.name, () => {
+          for (const cut of way.cuts) expect(parse(cut.chunks), cut.label).toEqual(want);
+        });
+      }
+    });
+  }
+
+  it('returns every frame completed by one chunk, and none before they are complete', () => {
+    const parser = new EventParser();
+    const two = bytesOf([CAFE, TICK]);
+    const cut = Buffer.byteLength(frame(CAFE.eventname, CAFE.payload, CAFE.fields)) - 1;
+    expect(parser.push(two.subarray(0, cut))).toEqual([]);
+    expect(parser.push(two.subarray(cut))).toEqual(expected([CAFE, TICK]));
+    expect(() => parser.end()).not.toThrow();
+  });
+
+  it('counts code points: a len counted in bytes would swallow the start of the next header', () => {
+    // What a byte-counting supervisord bug (or reader) looks like from our side: reference §1.2 saw
+    // the next header read as ':0ver:3.0 server:svd …'. The parser must report it, not invent events.
+    const next = frame(TICK.eventname, TICK.payload, TICK.fields);
+    const byteLen = `ver:3.0 server:supervisor serial:0 pool:l poolserial:0 eventname:X len:${Buffer.byteLength(CAFE.payload)}\n`;
+    expect(() => new EventParser().push(Buffer.from(byteLen + CAFE.payload + next))).toThrow(/lacks ver/);
+    expect(parse([bytesOf([CAFE, TICK])])).toEqual(expected([CAFE, TICK]));
+  });
+
+  it('keeps a leading byte-order mark in the payload (it counts in len)', () => {
+    const c: Case = { eventname: 'PROCESS_LOG_STDOUT', payload: '\uFEFFhello' };
+    expect(parse([bytesOf([c])])).toEqual(expected([c]));
+  });
+
+  it('accepts a header without server and keeps unknown keys', () => {
+    const bytes = Buffer.from('ver:3.0 serial:1 pool:p poolserial:1 eventname:TICK_5 extra:x len:4\nwhen');
+    expect(parse(byteByByte(bytes))).toEqual([
+      { header: { ver: '3.0', serial: '1', pool: 'p', poolserial: '1', eventname: 'TICK_5', extra: 'x', len: '4' }, payload: 'when' },
+    ]);
+  });
+
+  it('accepts len up to the limit', () => {
+    const payload = 'x'.repeat(MAX_PAYLOAD_CHARS);
+    const [event] = parse(randomChunks(bytesOf([{ eventname: 'PROCESS_LOG_STDOUT', payload }]), 7, 65536));
+    expect(event?.payload.length).toBe(MAX_PAYLOAD_CHARS);
+  });
+
+  it('parses 100 000 frames, whole and in small random chunks', () => {
+    const cases = Array.from({ length: 100_000 }, (_, i) =>
+      state(i % 2 === 0 ? 'STARTING' : 'RUNNING', `processname:app_${i % 100} groupname:café from_state:STOPPED pid:${i}`, i),
+    );
+    const bytes = bytesOf(cases);
+    const whole = parse([bytes]);
+    expect(whole).toHaveLength(100_000);
+    expect(whole[99_999]?.header['serial']).toBe('99999');
+    const chunked = parse(randomChunks(bytes, 99, 64));
+    expect(chunked).toHaveLength(100_000);
+    expect(chunked[99_999]).toEqual(whole[99_999]);
+  }, 20_000);
+});
+
+describe('EventParser on malformed input', () => {
+  const good = frame(TICK.eventname, TICK.payload, TICK.fields);
+  const bad: ReadonlyArray<readonly [string, Buffer, RegExp]> = [
+    ['a garbage line', Buffer.from('this is a garbage log line on stdout\n'), /malformed header token "this"/],
+    ['an empty header line', Buffer.from('\n'), /empty header line/],
+    ['a header without len', Buffer.from('ver:3.0 server:supervisor serial:0 pool:l poolserial:0 eventname:TICK_5\nwhen:1'), /lacks len/],
+    ['a header without eventname', Buffer.from('ver:3.0 serial:0 pool:l poolserial:0 len:0\n'), /lacks eventname/],
+    ['a negative len', Buffer.from('ver:3.0 serial:0 pool:l poolserial:0 eventname:TICK_5 len:-1\n'), /len is not a non-negative integer/],
+    ['a non-numeric len', Buffer.from('ver:3.0 serial:0 pool:l poolserial:0 eventname:TICK_5 len:abc\n'), /len is not a non-negative integer.*len:abc/],
+    ['a fractional len', Buffer.from('ver:3.0 serial:0 pool:l poolserial:0 eventname:TICK_5 len:1.5\n'), /len is not a non-negative integer/],
+    ['an empty len', Buffer.from('ver:3.0 serial:0 pool:l poolserial:0 eventname:TICK_5 len:\n'), /len is not a non-negative integer/],
+    ['a CRLF header', Buffer.from('ver:3.0 serial:0 pool:l poolserial:0 eventname:TICK_5 len:0\r\n'), /len is not a non-negative integer/],
+    ['a double space', Buffer.from('ver:3.0  serial:0 pool:l poolserial:0 eventname:TICK_5 len:0\n'), /malformed header token ""/],
+    ['a repeated key', Buffer.from('ver:3.0 serial:0 serial:1 pool:l poolserial:0 eventname:TICK_5 len:0\n'), /repeats serial/],
+    ['a len over the limit', Buffer.from(`ver:3.0 serial:0 pool:l poolserial:0 eventname:X len:${MAX_PAYLOAD_CHARS + 1}\n`), /exceeds 1048576 characters/],
+    ['a huge len', Buffer.from('ver:3.0 serial:0 pool:l poolserial:0 eventname:X len:99999999999999999999999\n'), /exceeds/],
+    ['invalid UTF-8 in the header', Buffer.concat([Buffer.from('ver:3.0 serial:0 pool:l'), Buffer.from([0xff]), Buffer.from(' poolserial:0 eventname:X len:0\n')]), /header line is not valid UTF-8/],
+    ['a 0xff byte in the payload', Buffer.concat([Buffer.from(headerLine('X', 'ab')), Buffer.from([0x61, 0xff])]), /payload of X is not valid UTF-8 \(byte 0xff\)/],
+    ['a stray continuation byte', Buffer.concat([Buffer.from(headerLine('X', 'ab')), Buffer.from([0x80, 0x61])]), /not valid UTF-8 \(byte 0x80\)/],
+    ['a truncated 2-byte sequence', Buffer.concat([Buffer.from(headerLine('X', 'ab')), Buffer.from([0xc3, 0x61])]), /not valid UTF-8 \(byte 0x61\)/],
+    ['an overlong encoding', Buffer.concat([Buffer.from(headerLine('X', 'ab')), Buffer.from([0xc0, 0xaf, 0x61])]), /payload of X is not valid UTF-8/],
+    ['an encoded surrogate', Buffer.concat([Buffer.from(headerLine('X', 'a')), Buffer.from([0xed, 0xa0, 0x80])]), /payload of X is not valid UTF-8/],
+    ['a partial header at EOF', Buffer.from('ver:3.0 serial:0 pool:l'), /input ended in a header line: "ver:3.0 serial:0 pool:l"/],
+    ['a partial payload at EOF', Buffer.from(good.slice(0, -3)), /input ended in the payload of TICK_5 \(3 of 15 characters missing\)/],
+    ['EOF inside a multi-byte character', Buffer.from(frame(CAFE.eventname, CAFE.payload)).subarray(0, -' from_state:STOPPED tries:0'.length - 1), /input ended in the payload/],
+    ['a good frame followed by garbage', Buffer.from(`${good}garbage\n`), /malformed header token "garbage"/],
+  ];
+
+  for (const [name, bytes, message] of bad) {
+    describe(name, () => {
+      for (const way of chunkings(bytes)) {
+        it(way.name, () => {
+          for (const cut of way.cuts) {
+            expect(() => parse(cut.chunks), cut.label).toThrow(ProtocolError);
+            expect(() => parse(cut.chunks), cut.label).toThrow(message);
+          }
+        });
+      }
+    });
+  }
+
+  it('rejects a header line over the limit before it ends, fed whole or byte by byte', () => {
+    const line = Buffer.alloc(MAX_HEADER_BYTES + 1, 'a');
+    expect(() => new EventParser().push(line)).toThrow(/header line longer than 8192 bytes: "a{80}"…/);
+    const parser = new EventParser();
+    const bytes = byteByByte(line);
+    for (const b of bytes.slice(0, -1)) expect(parser.push(b)).toEqual([]);
+    expect(() => parser.push(bytes.at(-1) as Buffer)).toThrow(ProtocolError);
+    for (const seed of SEEDS) {
+      expect(() => parse(randomChunks(line, seed, 1000))).toThrow(/header line longer than 8192 bytes/);
+    }
+  });
+
+  it('accepts a header line exactly at the limit', () => {
+    const tail = ' eventname:X len:0';
+    const head = 'ver:3.0 serial:0 pool:l poolserial:0 pad:';
+    const line = head + 'p'.repeat(MAX_HEADER_BYTES - head.length - tail.length) + tail;
+    expect(Buffer.byteLength(line)).toBe(MAX_HEADER_BYTES);
+    expect(parse([Buffer.from(`${line}\n`)])).toHaveLength(1);
+  });
+
+  it('honours smaller limits given as options', () => {
+    expect(() => parse([Buffer.from(headerLine('X', 'abcdef'))], { maxPayloadChars: 5 })).toThrow(/len 6 exceeds 5 characters/);
+    expect(() => parse([Buffer.from('ver:3.0 serial:0\n')], { maxHeaderBytes: 10 })).toThrow(/longer than 10 bytes/);
+  });
+
+  it('quotes a long offending line truncated', () => {
+    const line = `${'x'.repeat(500)}\n`;
+    expect(() => parse([Buffer.from(line)])).toThrow(new RegExp(`"${'x'.repeat(80)}"…`));
+  });
+
+  it('stays failed: every later call throws the same error', () => {
+    const parser = new EventParser();
+    let first: unknown;
+    try {
+      parser.push(Buffer.from('garbage\n'));
+    } catch (err) {
+      first = err;
+    }
+    expect(first).toBeInstanceOf(ProtocolError);
+    expect(() => parser.push(Buffer.from(good))).toThrow(first as Error);
+    expect(() => parser.end()).toThrow(first as Error);
+  });
+});
