@@ -76,6 +76,13 @@ export async function listen(opts: ListenOptions): Promise<number> {
     input: opts.input,
     output: opts.output,
     onEvent: (raw) => controller.handleEvent(decodeEvent(raw)),
+    // A bug in handling one event must not make supervisord resend it forever: acknowledged, logged.
+    onError: (err, raw) =>
+      log.error('event could not be handled; acknowledged anyway', {
+        event: raw.header['eventname'],
+        serial: raw.header['serial'],
+        error: err instanceof Error ? err.message : String(err),
+      }),
   }).then(
     () => 'eof',
     (err: unknown) => {

@@ -5,7 +5,7 @@ import type { Config, ProgramRule } from '../config/types.js';
 import { resolveProcess, warmupSpecOf } from '../config/resolve.js';
 import type { ServerRef } from '../haproxy/types.js';
 import type { Logger } from '../log.js';
-import type { SupervisorEvent } from '../supervisor/events.js';
+import type { ProcessStateEvent, SupervisorEvent } from '../supervisor/events.js';
 import type { ProcessInfo } from '../supervisor/rpc.js';
 import { namespec, type ProcessName, type ProcessState } from '../supervisor/types.js';
 import type { Probe } from '../warmup/probe.js';
@@ -39,6 +39,8 @@ export interface Tracked {
   readonly servers: readonly ServerRef[];
   readonly warmup: WarmupSpec | null;
   state: ProcessState | null;
+  /** Pid of the incarnation `state` is about (RUNNING, STOPPING, …); null when not known. */
+  pid: number | null;
   warmupStatus: WarmupStatus;
   warming: AbortController | null;
   /** Value of the controller's event counter when an event last touched this process. */
@@ -52,6 +54,8 @@ export class Controller {
   private lastSerial: number | null = null;
   private resyncRunning: Promise<void> | null = null;
   private resyncAgain: string | null = null;
+  /** Whether the last resync got an answer: events out of step are then checked with supervisord. */
+  private resyncWorks = false;
   private readonly warmups = new Set<Promise<void>>();
 
   constructor(private readonly deps: ControllerDeps) {}
@@ -81,9 +85,17 @@ export class Controller {
           return;
         }
         this.deps.log.info('event received', fields);
+        const stale = this.outOfStep(t, event);
+        if (stale !== null) {
+          // Events are history, getAllProcessInfo is now: a replayed backlog (listener restarted) or an
+          // event after lost ones must not undo what supervisord said since. Ask it again instead.
+          this.deps.log.info('event out of step with the known state; asking supervisord', { ...fields, why: stale });
+          void this.requestResync(`${namespec(event)} ${meta.eventname}: ${stale}`);
+          return;
+        }
         this.eventSeq += 1;
         t.lastEventSeq = this.eventSeq;
-        this.transition(t, event.state);
+        this.transition(t, event.state, event.pid);
         return;
       }
       case 'group-removed':
@@ -130,6 +142,21 @@ export class Controller {
     }
   }
 
+  /**
+   * Why an event cannot follow from what the listener knows, or null when it can: its from_state is not
+   * the known state, or it is about another incarnation (pid) than the running one. Only judged while
+   * resyncs work; without supervisord's answers, events are all there is.
+   */
+  private outOfStep(t: Tracked, e: ProcessStateEvent): string | null {
+    if (!this.resyncWorks || t.state === null) return null;
+    if (e.fromState !== null && e.fromState !== t.state) return `from ${e.fromState}, but known ${t.state}`;
+    const live = t.state === 'RUNNING' || t.state === 'STOPPING';
+    if (live && t.pid !== null && t.pid > 0 && e.pid !== null && e.pid > 0 && e.pid !== t.pid) {
+      return `pid ${e.pid}, but the known one is ${t.pid}`;
+    }
+    return null;
+  }
+
   private isSelf(p: ProcessName): boolean {
     const self = this.deps.self;
     return self !== null && self.group === p.group && self.process === p.process;
@@ -155,6 +182,7 @@ export class Controller {
       servers: resolved.servers,
       warmup: warmupSpecOf(resolved.rule),
       state: null,
+      pid: null,
       warmupStatus: 'none',
       warming: null,
       lastEventSeq: 0,
@@ -163,7 +191,7 @@ export class Controller {
     return t;
   }
 
-  private transition(t: Tracked, state: ProcessState): void {
+  private transition(t: Tracked, state: ProcessState, pid: number | null): void {
     if (t.warming !== null) {
       // Latest wins, per process: a newer state makes a warm-up in progress moot.
       t.warming.abort(new Error(`superseded by ${state}`));
@@ -172,6 +200,8 @@ export class Controller {
       this.deps.log.info('warm-up cancelled', { process: namespec(t.name), by: state });
     }
     t.state = state;
+    // STARTING begins a new incarnation whose pid is not known yet; STOPPED after BACKOFF says pid 0.
+    t.pid = state === 'STARTING' ? null : pid !== null && pid > 0 ? pid : t.pid;
     const action = POLICY[state];
     const owner = namespec(t.name);
     this.deps.desired.set(t.servers, immediateState(action, t.rule.onStopping), owner);
@@ -273,9 +303,11 @@ export class Controller {
     try {
       infos = await rpc.getAllProcessInfo();
     } catch (err) {
+      this.resyncWorks = false;
       log.warn('supervisord unreachable; working from events', { reason, error: String(err) });
       return;
     }
+    this.resyncWorks = true;
     log.info('resync', { reason, processes: infos.length });
     const seen = new Set<string>();
     for (const info of infos) {
@@ -286,16 +318,29 @@ export class Controller {
       seen.add(namespec(name));
       // An event handled since we asked is newer than this answer.
       if (t.lastEventSeq > seqAtStart) continue;
-      if (t.state === info.state) continue;
+      const livePid = info.state === 'RUNNING' || info.state === 'STOPPING' ? info.pid : null;
+      // Same state, other pid: it was restarted while we were not told (lost events); treat as new.
+      const samePid = t.pid === null || livePid === null || t.pid === livePid;
+      if (t.state === info.state && samePid) {
+        t.pid = livePid ?? t.pid;
+        continue;
+      }
       if (t.state === null && info.state === 'RUNNING' && (await this.alreadyReady(t))) {
-        t.state = 'RUNNING';
         if (t.lastEventSeq > seqAtStart) continue;
+        t.state = 'RUNNING';
+        t.pid = livePid;
         log.info('resync: running and ready in haproxy; left as is', { process: namespec(name) });
         this.deps.desired.set(t.servers, 'ready', namespec(name));
         continue;
       }
-      log.info('resync: state differs', { process: namespec(name), known: t.state, actual: info.state });
-      this.transition(t, info.state);
+      log.info('resync: state differs', {
+        process: namespec(name),
+        known: t.state,
+        actual: info.state,
+        known_pid: t.pid,
+        pid: livePid,
+      });
+      this.transition(t, info.state, livePid);
     }
     for (const [key, t] of this.tracked) {
       if (t === null || seen.has(key) || t.state === null) continue;

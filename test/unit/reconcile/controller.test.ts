@@ -1,0 +1,253 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { systemClock } from '../../../src/clock.js';
+import { parseConfig } from '../../../src/config/parse.js';
+import { memoryLogger } from '../../../src/log.js';
+import { Controller } from '../../../src/reconcile/controller.js';
+import { DesiredState } from '../../../src/reconcile/desired.js';
+import type { ProcessStateEvent, SupervisorEvent } from '../../../src/supervisor/events.js';
+import type { ProcessInfo } from '../../../src/supervisor/rpc.js';
+import type { ProcessState } from '../../../src/supervisor/types.js';
+import type { Probe, ProbeResult } from '../../../src/warmup/probe.js';
+import { FakeHaproxy } from './fake-haproxy.js';
+
+const CONFIG = `[haproxy]
+socket = /run/a.sock
+
+[warmup]
+interval = 1s
+timeout = 2s
+deadline = 10s
+
+[program:web1]
+servers = site/web1
+warmup = /site
+
+[program:web2]
+servers = site/web2
+on_stopping = drain
+
+[program:never]
+servers = site/never
+warmup = /site
+deadline = 3s
+`;
+
+function info(name: string, state: ProcessState, pid = 0): ProcessInfo {
+  return { name, group: name, state, statename: state, pid, start: 0, now: 0, description: '', spawnerr: '', exitstatus: 0 };
+}
+
+let serial = 0;
+let poolserial = 0;
+function ev(
+  name: string,
+  state: ProcessState,
+  from: ProcessState | null,
+  pid: number | null = null,
+  opts: { serial?: number; poolserial?: number } = {},
+): ProcessStateEvent {
+  const s = opts.serial ?? ++serial;
+  const ps = opts.poolserial ?? ++poolserial;
+  return {
+    kind: 'process-state',
+    meta: { ver: '3.0', server: 'supervisor', serial: s, pool: 'listener', poolserial: ps, eventname: `PROCESS_STATE_${state}` },
+    group: name,
+    process: name,
+    state,
+    fromState: from,
+    pid,
+    tries: null,
+    expected: null,
+  };
+}
+
+function setup(infos: ProcessInfo[] | 'down' | null = [], probeResult: (url: string) => ProbeResult = () => ({ ok: true, status: 200, ms: 5 })) {
+  const log = memoryLogger();
+  const desired = new DesiredState();
+  const hap = new FakeHaproxy('/run/a.sock', {
+    'site/web1': { addr: '127.0.0.1', port: 8081 },
+    'site/web2': { addr: '127.0.0.1', port: 8082 },
+    'site/never': { addr: '127.0.0.1', port: 8083 },
+  });
+  const probes: string[] = [];
+  const probe: Probe = async (req) => {
+    probes.push(req.url.href);
+    await systemClock.sleep(5, req.signal);
+    return probeResult(req.url.href);
+  };
+  const state = { infos: infos, calls: 0 };
+  const rpc =
+    infos === null
+      ? null
+      : {
+          getAllProcessInfo: async () => {
+            state.calls++;
+            if (state.infos === 'down') throw new Error('connect ENOENT');
+            return (state.infos as ProcessInfo[]).map((i) => ({ ...i, state: i.state, statename: i.state, pid: i.pid }));
+          },
+        };
+  const controller = new Controller({
+    config: parseConfig(CONFIG, '/etc/sh.ini', {}),
+    desired,
+    apis: [hap],
+    probe,
+    clock: systemClock,
+    log,
+    rpc,
+    self: { group: 'listener', process: 'listener' },
+  });
+  const want = (server: string) => desired.get({ backend: 'site', server })?.state;
+  return { controller, desired, hap, log, probes, state, want };
+}
+
+const flush = () => vi.advanceTimersByTimeAsync(1);
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  serial = 0;
+  poolserial = 0;
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('Controller: events', () => {
+  it('STOPPING → maint at once; RUNNING → maint, warm-up, then ready', async () => {
+    const { controller, want, probes, log } = setup(null);
+    controller.handleEvent(ev('web1', 'STOPPING', 'RUNNING', 10));
+    expect(want('web1')).toBe('maint');
+    controller.handleEvent(ev('web1', 'STOPPED', 'STOPPING', 10));
+    controller.handleEvent(ev('web1', 'STARTING', 'STOPPED'));
+    controller.handleEvent(ev('web1', 'RUNNING', 'STARTING', 11));
+    expect(want('web1')).toBe('maint');
+    await vi.advanceTimersByTimeAsync(50);
+    expect(probes).toEqual(['http://127.0.0.1:8081/site']);
+    expect(want('web1')).toBe('ready');
+    expect(log.lines.join('')).toMatch(/msg="warm-up passed; server ready" process=web1:web1 elapsed_ms=\d+ tries=1/);
+  });
+
+  it('on_stopping = drain drains on STOPPING, then maint on STOPPED; no warm-up: ready on RUNNING', () => {
+    const { controller, want } = setup(null);
+    controller.handleEvent(ev('web2', 'STOPPING', 'RUNNING', 10));
+    expect(want('web2')).toBe('drain');
+    controller.handleEvent(ev('web2', 'STOPPED', 'STOPPING', 10));
+    expect(want('web2')).toBe('maint');
+    controller.handleEvent(ev('web2', 'STARTING', 'STOPPED'));
+    controller.handleEvent(ev('web2', 'RUNNING', 'STARTING', 11));
+    expect(want('web2')).toBe('ready');
+  });
+
+  it('a newer event cancels a warm-up in progress (latest wins)', async () => {
+    const { controller, want, log } = setup(null, () => ({ ok: false, status: 503, error: 'unexpected status 503', ms: 5 }));
+    controller.handleEvent(ev('web1', 'RUNNING', 'STARTING', 11));
+    await vi.advanceTimersByTimeAsync(2500);
+    controller.handleEvent(ev('web1', 'STOPPING', 'RUNNING', 11));
+    expect(want('web1')).toBe('maint');
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(want('web1')).toBe('maint');
+    const text = log.lines.join('');
+    expect(text).toContain('msg="warm-up cancelled" process=web1:web1 by=STOPPING');
+    expect(text).not.toContain('deadline passed');
+  });
+
+  it('a warm-up that never passes stays maint after its deadline', async () => {
+    const { controller, want, log } = setup(null, () => ({ ok: false, status: 503, error: 'unexpected status 503', ms: 5 }));
+    controller.handleEvent(ev('never', 'RUNNING', 'STARTING', 11));
+    await vi.advanceTimersByTimeAsync(3100);
+    expect(want('never')).toBe('maint');
+    expect(log.lines.join('')).toMatch(/warm-up deadline passed; server stays in maint" process=never:never elapsed_ms=3\d\d\d/);
+  });
+
+  it("ignores the listener's own events, unmapped processes and a redelivered event", () => {
+    const { controller, desired, log } = setup(null);
+    controller.handleEvent(ev('listener', 'STOPPING', 'RUNNING', 5));
+    controller.handleEvent(ev('other', 'STOPPING', 'RUNNING', 5));
+    expect([...desired.all()]).toEqual([]);
+    const e = ev('web1', 'STOPPING', 'RUNNING', 10);
+    controller.handleEvent(e);
+    const version = desired.get({ backend: 'site', server: 'web1' })?.version;
+    controller.handleEvent(e); // same serial and poolserial: delivered again after a listener restart
+    expect(desired.get({ backend: 'site', server: 'web1' })?.version).toBe(version);
+    expect(log.lines.join('')).toContain('duplicate event ignored');
+  });
+});
+
+describe('Controller: resync', () => {
+  it('at start-up: RUNNING and ready is left as is, RUNNING in maint is warmed up, STOPPED goes maint', async () => {
+    const { controller, hap, want, probes } = setup([info('web1', 'RUNNING', 20), info('web2', 'STOPPED'), info('never', 'RUNNING', 30)], (url) =>
+      url.endsWith(':8083/site') ? { ok: true, status: 200, ms: 5 } : { ok: false, status: 503, error: 'x', ms: 5 },
+    );
+    hap.admin.set('site/never', 0x01); // maint, e.g. the old listener died mid warm-up
+    await controller.requestResync('start-up');
+    expect(want('web1')).toBe('ready');
+    expect(want('web2')).toBe('maint');
+    expect(want('never')).toBe('maint');
+    await vi.advanceTimersByTimeAsync(50);
+    expect(probes).toEqual(['http://127.0.0.1:8083/site']);
+    expect(want('never')).toBe('ready');
+  });
+
+  it('a poolserial jump triggers a resync that corrects every state', async () => {
+    const { controller, state, want } = setup([info('web1', 'RUNNING', 20), info('web2', 'RUNNING', 21)]);
+    await controller.requestResync('start-up');
+    controller.handleEvent(ev('web1', 'STOPPING', 'RUNNING', 20, { poolserial: 1 }));
+    state.infos = [info('web1', 'STOPPED'), info('web2', 'STOPPED')];
+    // Events 2–5 were dropped by supervisord; the next one shows the gap.
+    controller.handleEvent(ev('web1', 'STOPPED', 'STOPPING', 20, { poolserial: 6 }));
+    await flush();
+    expect(state.calls).toBe(2);
+    expect(want('web2')).toBe('maint');
+  });
+
+  it('a replayed backlog (events from before the resync) does not undo what supervisord said', async () => {
+    const { controller, want, state, log } = setup([info('web2', 'RUNNING', 22)]);
+    await controller.requestResync('start-up');
+    expect(want('web2')).toBe('ready');
+    // The old incarnation's events, buffered while the listener was down.
+    controller.handleEvent(ev('web2', 'STOPPING', 'RUNNING', 12));
+    controller.handleEvent(ev('web2', 'STOPPED', 'STOPPING', 12));
+    controller.handleEvent(ev('web2', 'STARTING', 'STOPPED'));
+    controller.handleEvent(ev('web2', 'RUNNING', 'STARTING', 22));
+    expect(want('web2')).toBe('ready');
+    await flush();
+    expect(want('web2')).toBe('ready');
+    expect(state.calls).toBeGreaterThan(1);
+    expect(log.lines.join('')).toContain('msg="event out of step with the known state; asking supervisord"');
+    // Events that follow on from the truth are applied as usual.
+    controller.handleEvent(ev('web2', 'STOPPING', 'RUNNING', 22));
+    expect(want('web2')).toBe('drain');
+  });
+
+  it('a restart nobody told us about (same state, new pid) is treated as a new incarnation', async () => {
+    const { controller, state, want } = setup([info('web1', 'RUNNING', 20)]);
+    await controller.requestResync('start-up');
+    state.infos = [info('web1', 'RUNNING', 99)];
+    await controller.requestResync('test');
+    expect(want('web1')).toBe('maint'); // warming up the new process
+    await vi.advanceTimersByTimeAsync(50);
+    expect(want('web1')).toBe('ready');
+  });
+
+  it('with supervisord unreachable, works from events, even out-of-step ones', async () => {
+    const { controller, state, want, log } = setup([info('web1', 'RUNNING', 20)]);
+    await controller.requestResync('start-up');
+    state.infos = 'down';
+    await controller.requestResync('test');
+    expect(log.lines.join('')).toContain('msg="supervisord unreachable; working from events"');
+    controller.handleEvent(ev('web1', 'STOPPED', 'STOPPING', 20));
+    expect(want('web1')).toBe('maint');
+  });
+
+  it('a process removed from supervisord: its servers to maint, and forgotten', async () => {
+    const { controller, state, want } = setup([info('web1', 'RUNNING', 20), info('web2', 'RUNNING', 21)]);
+    await controller.requestResync('start-up');
+    state.infos = [info('web1', 'RUNNING', 20)];
+    controller.handleEvent({
+      kind: 'group-removed',
+      meta: { ver: '3.0', server: 'supervisor', serial: ++serial, pool: 'listener', poolserial: ++poolserial, eventname: 'PROCESS_GROUP_REMOVED' },
+      group: 'web2',
+    } satisfies SupervisorEvent);
+    await flush();
+    expect(want('web2')).toBe('maint');
+    expect(controller.processes().map((t) => t.name.process)).toEqual(['web1']);
+  });
+});
