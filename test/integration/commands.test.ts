@@ -109,6 +109,14 @@ warmup = /site
 deadline = 3s
 `,
   );
+  // A running site that the listener joins: it finds every program RUNNING and ready, and leaves them so.
+  await waitFor(
+    async () => {
+      const lines = (await sup.ctl('status')).stdout.trim().split('\n').filter((l) => !l.startsWith('listener'));
+      return lines.length === ALL.length && lines.every((l) => /\sRUNNING\s/.test(l)) ? true : undefined;
+    },
+    { timeoutMs: 20_000, what: 'every program RUNNING' },
+  );
   expect((await sup.ctl('start', 'listener')).code).toBe(0);
   for (const n of ALL) await shows(n, 'no check');
 }, 90_000);
@@ -243,7 +251,7 @@ describe('restart', () => {
 
   it('stops at a process whose warm-up cannot pass; the rest untouched', async () => {
     const before = { nw1: await pidOf('bad:nw1'), never: await pidOf('bad:never'), nw3: await pidOf('bad:nw3') };
-    const r = await runCli(['restart', '--config', configPath, 'bad', '--ready-timeout', '6s']);
+    const r = await runCli(['restart', '--config', configPath, 'bad:nw1', 'bad:never', 'bad:nw3', '--ready-timeout', '6s']);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/bad:nw1: UP on every socket/);
     expect(r.stdout).toMatch(/restart stopped at bad:never: not UP within --ready-timeout 6\.0s \(haproxy: .*bad\/never MAINT/);
