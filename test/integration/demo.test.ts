@@ -1,44 +1,20 @@
 // `npm run demo` end to end: the built demo in quick mode exits 0, prints both rows, and leaves nothing behind.
 
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../support/paths.js';
-import { isAlive } from '../support/process.js';
+import { isAlive, runCaptured, type Captured } from '../support/process.js';
 
 const DEMO = resolve(ROOT, 'build', 'demo', 'run.js');
 const RUN_TIMEOUT_MS = 120_000;
 
-interface Run {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly ms: number;
-}
+type Run = Captured;
 
 let run: Run;
 
 function runDemo(args: readonly string[]): Promise<Run> {
-  const t0 = Date.now();
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [DEMO, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: RUN_TIMEOUT_MS });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.on('error', reject);
-    child.on('close', (code, signal) =>
-      resolvePromise({
-        code,
-        signal,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-        ms: Date.now() - t0,
-      }),
-    );
-  });
+  return runCaptured(process.execPath, [DEMO, ...args], { timeoutMs: RUN_TIMEOUT_MS });
 }
 
 /** The numbers of one table row: requests, failed, slow. */

@@ -157,3 +157,42 @@ export async function reapPids(pids: readonly number[], graceMs: number): Promis
     }
   }
 }
+
+export interface Captured {
+  /** The exit code; 128 when killed by a signal (e.g. the timeout). */
+  readonly code: number;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly ms: number;
+}
+
+/** Runs a command to the end with its output captured; never throws on a non-zero exit. */
+export function runCaptured(
+  cmd: string,
+  args: readonly string[],
+  opts: { timeoutMs: number; env?: Record<string, string> },
+): Promise<Captured> {
+  const t0 = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: opts.timeoutMs,
+      env: { ...process.env, ...opts.env },
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.on('error', reject);
+    child.on('close', (code, signal) =>
+      resolve({
+        code: code ?? 128,
+        signal,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        ms: Date.now() - t0,
+      }),
+    );
+  });
+}

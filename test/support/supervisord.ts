@@ -1,10 +1,9 @@
 // A real supervisord for integration tests: its own conf, socket and logs in a temp dir; supervisorctl wrapper.
 
-import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { requireBinary } from './binaries.js';
-import { descendants, reapPids, spawnLogged, terminate, waitUntilReady } from './process.js';
+import { descendants, reapPids, runCaptured, spawnLogged, terminate, waitUntilReady } from './process.js';
 
 export interface SupervisordOptions {
   readonly dir: string;
@@ -74,22 +73,7 @@ export async function startSupervisord(opts: SupervisordOptions): Promise<Superv
   const writeConf = (programs: string): Promise<void> => writeFile(confPath, renderConf(opts.dir, programs, opts.auth));
   await writeConf(opts.programs);
 
-  const ctl = (...args: string[]): Promise<CtlResult> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(ctlBin, ['-c', confPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: CTL_TIMEOUT_MS });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      child.stdout.on('data', (c: Buffer) => out.push(c));
-      child.stderr.on('data', (c: Buffer) => err.push(c));
-      child.on('error', reject);
-      child.on('close', (code, signal) =>
-        resolve({
-          code: code ?? (signal === null ? -1 : 128),
-          stdout: Buffer.concat(out).toString('utf8'),
-          stderr: Buffer.concat(err).toString('utf8'),
-        }),
-      );
-    });
+  const ctl = (...args: string[]): Promise<CtlResult> => runCaptured(ctlBin, ['-c', confPath, ...args], { timeoutMs: CTL_TIMEOUT_MS });
 
   const proc = await spawnLogged(bin, ['-c', confPath], { logPath: outPath, ...(opts.env ? { env: opts.env } : {}) });
   await waitUntilReady(
