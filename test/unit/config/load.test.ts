@@ -1,10 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
 import { contractExample, expectConfigError } from './fixtures.js';
 
+const ROOT_DIR = resolve(fileURLToPath(import.meta.url), '..', '..', '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'sh-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -35,5 +37,13 @@ describe('loadConfig', () => {
 
   it('reports a directory with the OS error', () => {
     expectConfigError(() => loadConfig(dir, {}), { file: dir, section: null, key: null, detail: /EISDIR/ });
+  });
+});
+
+describe('the shipped example', () => {
+  it('supervisor-haproxy.ini.example loads as it is', () => {
+    const config = loadConfig(resolve(ROOT_DIR, 'supervisor-haproxy.ini.example'), {});
+    expect(config.rules.map((r) => r.section)).toEqual(['program:instance1', 'program:instance2']);
+    expect(config.rules[1]?.onStopping).toBe('drain');
   });
 });
