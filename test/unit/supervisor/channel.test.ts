@@ -6,7 +6,7 @@ import { ProtocolError } from '../../../src/errors.js';
 import { runEventChannel, type EventChannelOptions } from '../../../src/supervisor/channel.js';
 import { decodeEvent, type SupervisorEvent } from '../../../src/supervisor/events.js';
 import type { RawEvent } from '../../../src/supervisor/protocol.js';
-import { byteByByte, frame } from './frames.js';
+import { byteByByte, frame } from '../../support/frames.js';
 
 const ACK = 'RESULT 2\nOKREADY\n';
 

@@ -5,7 +5,7 @@ import { ProtocolError } from '../../../src/errors.js';
 import { decodeEvent, type EventMeta, type ProcessStateEvent } from '../../../src/supervisor/events.js';
 import { EventParser, type RawEvent } from '../../../src/supervisor/protocol.js';
 import { PROCESS_STATES, namespec } from '../../../src/supervisor/types.js';
-import { frame, headerOf, type HeaderFields } from './frames.js';
+import { frame, headerOf, type HeaderFields } from '../../support/frames.js';
 
 /** A RawEvent as the parser produces it for this frame; parsed for real so builder and parser agree. */
 function raw(eventname: string, payload: string, fields: HeaderFields = {}): RawEvent {

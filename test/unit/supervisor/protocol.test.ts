@@ -22,7 +22,7 @@ import {
   randomChunks,
   SEEDS,
   type HeaderFields,
-} from './frames.js';
+} from '../../support/frames.js';
 
 interface Case {
   readonly eventname: string;

@@ -1,0 +1,136 @@
+// The built listener as supervisord runs it, driven over its pipes: exact protocol bytes, exit codes, stderr logs.
+
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { frame } from '../support/frames.js';
+import { requireBuiltCli } from '../support/paths.js';
+import { makeTempDir, removeDir } from '../support/tmp.js';
+
+let dir: string;
+let configPath: string;
+
+beforeAll(async () => {
+  dir = await makeTempDir('shi-');
+  configPath = join(dir, 'listener.ini');
+  // The socket does not exist: the listener logs the outage and keeps acknowledging events.
+  await writeFile(configPath, `[haproxy]\nsocket = ${join(dir, 'none.sock')}\n\n[program:café]\nservers = site/cafe\n`);
+});
+
+afterAll(async () => {
+  if (dir !== undefined) await removeDir(dir);
+});
+
+interface Session {
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  write(data: string | Buffer): void;
+  end(): void;
+  kill(signal: NodeJS.Signals): void;
+  waitFor(text: string): Promise<void>;
+  readonly exit: Promise<number | null>;
+}
+
+function startListener(): Session {
+  const child = spawn(process.execPath, [requireBuiltCli(), '--config', configPath], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, SUPERVISOR_SERVER_URL: '', SUPERVISOR_PROCESS_NAME: 'listener', SUPERVISOR_GROUP_NAME: 'listener' },
+  });
+  let out = '';
+  let err = '';
+  const waiters: (() => void)[] = [];
+  child.stdout.setEncoding('utf8').on('data', (c: string) => {
+    out += c;
+    for (const w of waiters.splice(0)) w();
+  });
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return {
+    stdout: () => out,
+    stderr: () => err,
+    write: (data) => child.stdin.write(data),
+    end: () => child.stdin.end(),
+    kill: (signal) => child.kill(signal),
+    async waitFor(text) {
+      const deadline = Date.now() + 10_000;
+      while (!out.includes(text)) {
+        if (Date.now() > deadline) throw new Error(`no ${JSON.stringify(text)} on stdout; got ${JSON.stringify(out)}\n${err}`);
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve);
+          setTimeout(resolve, 100);
+        });
+      }
+    },
+    exit,
+  };
+}
+
+const ACK = 'RESULT 2\nOKREADY\n';
+const event = (state: string, from: string, serial: number, name = 'café') =>
+  frame(`PROCESS_STATE_${state}`, `processname:${name} groupname:${name} from_state:${from} pid:42`, { serial, poolserial: serial });
+
+describe('the listener over its pipes', () => {
+  it('answers READY, then exactly RESULT 2\\nOK per event (non-ASCII names included); exits 0 on EOF', async () => {
+    const l = startListener();
+    await l.waitFor('READY\n');
+    l.write(event('STOPPING', 'RUNNING', 1));
+    await l.waitFor(`READY\n${ACK}`);
+    // Split mid-character and across frames, as a pipe may deliver it.
+    const two = Buffer.from(event('STOPPED', 'STOPPING', 2) + event('STARTING', 'STOPPED', 3, 'other'));
+    const cut = two.indexOf(Buffer.from('é')) + 1; // inside the two bytes of é
+    l.write(two.subarray(0, cut));
+    await new Promise((r) => setTimeout(r, 50));
+    l.write(two.subarray(cut));
+    await l.waitFor(`READY\n${ACK}${ACK}${ACK}`);
+    l.end();
+    expect(await l.exit).toBe(0);
+    expect(l.stdout()).toBe(`READY\n${ACK}${ACK}${ACK}`);
+    expect(l.stderr()).toMatch(/level=info msg="event received" event=PROCESS_STATE_STOPPING process="café:café" from=RUNNING serial=1/);
+    expect(l.stderr()).not.toMatch(/level=error msg="malformed/);
+  });
+
+  it('ignores its own events', async () => {
+    const l = startListener();
+    await l.waitFor('READY\n');
+    l.write(event('RUNNING', 'STARTING', 1, 'listener'));
+    await l.waitFor(ACK);
+    l.end();
+    expect(await l.exit).toBe(0);
+    expect(l.stderr()).not.toContain('process=listener:listener');
+  });
+
+  it('a malformed frame: one line on stderr, exit 1, nothing more on stdout', async () => {
+    const l = startListener();
+    await l.waitFor('READY\n');
+    l.write('this is not a header\n');
+    expect(await l.exit).toBe(1);
+    expect(l.stdout()).toBe('READY\n');
+    expect(l.stderr().split('\n').filter((line) => line.includes('malformed'))).toHaveLength(1);
+    expect(l.stderr()).toMatch(/level=error msg="malformed input from supervisord; exiting so it restarts the listener"/);
+  });
+
+  it('SIGTERM: exits 0', async () => {
+    const l = startListener();
+    await l.waitFor('READY\n');
+    l.kill('SIGTERM');
+    expect(await l.exit).toBe(0);
+    expect(l.stderr()).toMatch(/msg="listener stopping" reason=SIGTERM/);
+  });
+
+  it('a config error: file, section and key on stderr, exit 2, stdout untouched', async () => {
+    const bad = join(dir, 'bad.ini');
+    await writeFile(bad, `[haproxy]\nsocket = ${join(dir, 'none.sock')}\n\n[program:web]\nservers = site/inst ance1\n`);
+    const r = await runCli(['--config', bad]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.split('\n')[0]).toMatch(new RegExp(`^supervisor-haproxy: ${bad}: \\[program:web\\] servers: .*inst ance1.*not a valid HAProxy name`));
+  });
+
+  it('the positional form of the Python tool starts like the config form', async () => {
+    const r = await runCli([`unix://${join(dir, 'none.sock')}`, 'instance1:plone01/plone0101', '--log-level', 'nope']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--log-level must be one of debug, info, warn, error, not 'nope'");
+  });
+});
