@@ -52,7 +52,8 @@ heartbeat = 1s
 
 [warmup]
 interval = 100ms
-timeout = 2s
+; shorter than web1's cold page (1.5 s): a cold answer is a failed try
+timeout = 1s
 deadline = 30s
 
 [program:web1]

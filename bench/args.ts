@@ -1,0 +1,35 @@
+// The bench command line: which benchmarks to run (all by default), --quick, --keep.
+
+export const USAGE = `usage: npm run bench [-- NAME…] [-- --quick] [-- --keep]
+  NAME      run only these benchmarks (default: all): %NAMES%
+  --quick   fewer events and cycles, for a quick look (also BENCH_QUICK=1)
+  --keep    keep each benchmark's temp dir (configs and logs)
+  BENCH_LISTENER_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' profiles the listener of protocol and memory
+`;
+
+export interface BenchArgs {
+  readonly names: readonly string[];
+  readonly quick: boolean;
+  readonly keep: boolean;
+}
+
+export type ParsedArgs =
+  | { readonly kind: 'run'; readonly args: BenchArgs }
+  | { readonly kind: 'help' }
+  | { readonly kind: 'error'; readonly message: string };
+
+export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv, known: readonly string[]): ParsedArgs {
+  let quick = env['BENCH_QUICK'] === '1';
+  let keep = false;
+  const names: string[] = [];
+  for (const arg of argv) {
+    if (arg === '--quick') quick = true;
+    else if (arg === '--keep') keep = true;
+    else if (arg === '--help' || arg === '-h') return { kind: 'help' };
+    else if (known.includes(arg)) {
+      if (!names.includes(arg)) names.push(arg);
+    } else return { kind: 'error', message: `unknown benchmark or option ${JSON.stringify(arg)} (benchmarks: ${known.join(', ')})` };
+  }
+  // Always in the listed order, whatever order they were named in.
+  return { kind: 'run', args: { names: names.length === 0 ? [...known] : known.filter((k) => names.includes(k)), quick, keep } };
+}
