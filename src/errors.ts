@@ -10,7 +10,8 @@ export type ErrorCode =
   | 'HAPROXY_REPLY'
   | 'WARMUP'
   | 'XMLRPC_FAULT'
-  | 'XMLRPC_TRANSPORT';
+  | 'XMLRPC_TRANSPORT'
+  | 'RESTART_STOPPED';
 
 export abstract class AppError extends Error {
   abstract readonly code: ErrorCode;
@@ -113,5 +114,14 @@ export class XmlRpcTransportError extends AppError {
   constructor(message: string) {
     super(message);
     this.name = 'XmlRpcTransportError';
+  }
+}
+
+/** A rolling restart stopped before its end: the message says why (guard, no start, not UP in time). */
+export class RestartStopped extends AppError {
+  readonly code = 'RESTART_STOPPED' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'RestartStopped';
   }
 }

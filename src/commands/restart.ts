@@ -4,7 +4,7 @@ import type { RestartArgs } from '../args.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/types.js';
 import { resolveProcess } from '../config/resolve.js';
-import { AppError, UsageError } from '../errors.js';
+import { AppError, RestartStopped, UsageError } from '../errors.js';
 import { serverKey, type ServerRef } from '../haproxy/types.js';
 import type { ProcessInfo } from '../supervisor/rpc.js';
 import { inService } from './agreement.js';
@@ -30,9 +30,6 @@ interface Step {
   readonly servers: readonly ServerRef[];
 }
 
-/** Thrown to end the run: the message says why; the caller lists what was left untouched. */
-class Halt extends Error {}
-
 export async function restart(deps: RestartDeps): Promise<number> {
   const { clock, out, args } = deps;
   const t0 = clock.now();
@@ -55,7 +52,7 @@ export async function restart(deps: RestartDeps): Promise<number> {
     try {
       await restartOne(deps, step, say);
     } catch (err) {
-      if (!(err instanceof Halt) && !(err instanceof AppError)) throw err;
+      if (!(err instanceof AppError)) throw err;
       say(`restart stopped at ${step.name}: ${err.message}`);
       const rest = steps.slice(i + 1).map((s) => s.name);
       if (rest.length > 0) say(`not restarted (untouched): ${rest.join(', ')}`);
@@ -93,9 +90,9 @@ async function restartOne(deps: RestartDeps, step: Step, say: (msg: string) => v
   for (const h of haproxies) {
     const rows = await h.serverStats();
     const missing = step.servers.filter((r) => !rows.some((row) => row.proxy === r.backend && row.server === r.server));
-    if (missing.length > 0) throw new Halt(`${missing.map(serverKey).join(', ')} not found on ${h.label}`);
+    if (missing.length > 0) throw new RestartStopped(`${missing.map(serverKey).join(', ')} not found on ${h.label}`);
     const violations = lastHealthyViolations(step.servers, rows, h.label);
-    if (violations.length > 0) throw new Halt(`refusing to take ${servers} out: ${violations.join('; ')}`);
+    if (violations.length > 0) throw new RestartStopped(`refusing to take ${servers} out: ${violations.join('; ')}`);
   }
   // 2. Out of rotation before the process is touched.
   const started = deps.clock.now();
@@ -116,19 +113,19 @@ async function restartOne(deps: RestartDeps, step: Step, say: (msg: string) => v
   try {
     await supervisor.stopProcess(step.name, true);
   } catch (err) {
-    if (!/NOT_RUNNING/.test(errorText(err))) throw new Halt(`stop failed: ${errorText(err)}`);
+    if (!/NOT_RUNNING/.test(errorText(err))) throw new RestartStopped(`stop failed: ${errorText(err)}`);
   }
   try {
     await supervisor.startProcess(step.name, true);
   } catch (err) {
-    throw new Halt(`did not start: ${errorText(err)}`);
+    throw new RestartStopped(`did not start: ${errorText(err)}`);
   }
   const info = await supervisor.getProcessInfo(step.name);
   say(`${step.name}: ${info.state} (pid ${info.pid}); waiting for the listener's warm-up and UP on every socket`);
   // 4. Back in service everywhere, or stop here.
   const up = await pollUntil(deps, args.readyTimeoutMs, async () => {
     const now = await supervisor.getProcessInfo(step.name);
-    if (now.state !== 'RUNNING') throw new Halt(`the process went ${now.state} after the restart`);
+    if (now.state !== 'RUNNING') throw new RestartStopped(`the process went ${now.state} after the restart`);
     const statuses = await statusesOf(haproxies, step.servers);
     return statuses.every((s) => inService(s.status)) ? true : statuses;
   });
@@ -136,7 +133,7 @@ async function restartOne(deps: RestartDeps, step: Step, say: (msg: string) => v
     const shown = Array.isArray(up.last)
       ? (up.last as { where: string; status: string }[]).map((s) => `${s.where} ${s.status}`).join(', ')
       : 'unknown';
-    throw new Halt(
+    throw new RestartStopped(
       `not UP within --ready-timeout ${secs(args.readyTimeoutMs)} (haproxy: ${shown}); ` +
         'is the listener running, and can its warm-up pass? (see its log)',
     );
@@ -194,7 +191,7 @@ async function pollUntil(
       if (r === true) return { ok: true };
       last = r;
     } catch (err) {
-      if (err instanceof Halt) throw err;
+      if (err instanceof RestartStopped) throw err;
       last = errorText(err); // a socket that did not answer this time: ask again
     }
     if (deps.clock.now() >= deadline) return { ok: false, last };
