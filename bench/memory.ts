@@ -7,6 +7,7 @@ import { mixedEvent, startListenerRig, WARM, BACKEND, type ListenerRig } from '.
 import { bareNodeRss, steadyRss, type Rss } from './rss.js';
 import { drive } from './protocol.js';
 import { scanLog } from './logscan.js';
+import { paragraphs } from './text.js';
 
 /** Waits until the listener has stopped talking to HAProxy, then reads its RSS a few times (no GC forced). */
 async function settle(rig: ListenerRig): Promise<Rss> {
@@ -86,12 +87,11 @@ async function run(ctx: BenchContext): Promise<string> {
     ],
   });
   const lines = [
-    `VmRSS from /proc/<pid>/status, median of 5 readings once the listener has been quiet towards HAProxy for 0.5 s; ` +
+    paragraphs(`VmRSS from /proc/<pid>/status, median of 5 readings once the listener has been quiet towards HAProxy for 0.5 s; ` +
       `no GC forced. Events: the protocol benchmark's mix (half mapped, ready on RUNNING). A warm-up cycle: STOPPING, ` +
       `STOPPED, STARTING, RUNNING of a program with \`warmup = /ok\`, the next cycle only after its ` +
       `\`set server … state ready\` (each warm-up completes: ${count(counts.warmupRequests)} probes answered for ` +
-      `${count(cycles)} cycles, ${(cyclesMs / (cycles - cyclesMark)).toFixed(2)} ms a cycle).`,
-    '',
+      `${count(cycles)} cycles, ${(cyclesMs / (cycles - cyclesMark)).toFixed(2)} ms a cycle).`),
     table,
     `listener log: ${count(log.lines)} lines, ${log.warn} warn, ${log.error} error; getAllProcessInfo calls: ${counts.rpcCalls}`,
     ...log.samples.map((s) => `  ${s}`),

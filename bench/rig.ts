@@ -32,6 +32,11 @@ export function mixedEvent(sup: Supervisor, i: number): Buffer {
   return sup.step(p);
 }
 
+/** Event i of an unmapped-only stream: what the protocol path alone costs, with no HAProxy work behind it. */
+export function unmappedEvent(sup: Supervisor, i: number): Buffer {
+  return sup.step(UNMAPPED[i % UNMAPPED.length] as ProgramName);
+}
+
 export function listenerIni(haproxySocket: string, rpcSocket: string): string {
   const lines = [
     '[haproxy]',

@@ -7,6 +7,8 @@ import type { Logger } from '../log.js';
 import { SocketApplier } from '../reconcile/applier.js';
 import { Controller } from '../reconcile/controller.js';
 import { DesiredState } from '../reconcile/desired.js';
+import { buildSnapshot } from '../reconcile/snapshot.js';
+import { StateFileWriter } from '../reconcile/state-file.js';
 import { runEventChannel } from '../supervisor/channel.js';
 import { decodeEvent } from '../supervisor/events.js';
 import { SupervisorRpc } from '../supervisor/rpc.js';
@@ -59,7 +61,25 @@ export async function listen(opts: ListenOptions): Promise<number> {
           timeoutMs: config.supervisor.timeoutMs,
         });
   const self = selfName(opts.env);
-  const controller = new Controller({ config, desired, apis: clients, probe: httpProbe, clock, log, rpc, self });
+  let stateFile: StateFileWriter | null = null;
+  const controller: Controller = new Controller({
+    config,
+    desired,
+    apis: clients,
+    probe: httpProbe,
+    clock,
+    log,
+    rpc,
+    self,
+    onChange: () => stateFile?.changed(),
+  });
+  if (config.listener.stateFile !== null) {
+    stateFile = new StateFileWriter(
+      config.listener.stateFile,
+      () => buildSnapshot(process.pid, clock.now(), controller.snapshot()),
+      log,
+    );
+  }
 
   log.info('listener starting', {
     config: config.file,
@@ -98,6 +118,7 @@ export async function listen(opts: ListenOptions): Promise<number> {
   await controller.stop();
   await Promise.race([Promise.all(appliers.map((a) => a.whenIdle())), clock.sleep(FLUSH_MS)]);
   await Promise.all(appliers.map((a) => a.stop()));
+  await stateFile?.flush();
   return code;
 }
 

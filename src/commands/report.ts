@@ -5,7 +5,8 @@ import { resolveProcess } from '../config/resolve.js';
 import type { StatRow } from '../haproxy/replies.js';
 import type { ProcessInfo } from '../supervisor/rpc.js';
 import { namespec, type ProcessState } from '../supervisor/types.js';
-import { agreement, type Agreement } from './agreement.js';
+import type { ListenerSnapshot, ProcessSnapshot } from '../reconcile/snapshot.js';
+import { agreement, type Agreement, type Verdict } from './agreement.js';
 
 /** What a command needs of one server's `show stat` row. */
 export type ServerStat = Pick<StatRow, 'proxy' | 'server' | 'status' | 'scur' | 'qcur'>;
@@ -23,6 +24,15 @@ export interface ServerView {
   readonly note: string;
 }
 
+/** What `status` found of the listener's state file. */
+export interface ListenerView {
+  readonly stateFile: string;
+  readonly snapshot: ListenerSnapshot | null;
+  /** Whether the pid that wrote the file still runs. */
+  readonly running: boolean;
+  readonly error: string | null;
+}
+
 export interface ProcessView {
   readonly name: string;
   readonly group: string;
@@ -31,12 +41,17 @@ export interface ProcessView {
   readonly pid: number;
   /** Seconds since start while RUNNING, else null. */
   readonly uptimeS: number | null;
+  /** The listener's warm-up record for it; null without a state file or when the listener has none. */
+  readonly warmup: ProcessSnapshot | null;
   readonly servers: readonly ServerView[];
 }
 
 export interface StatusReport {
   readonly processes: readonly ProcessView[];
   readonly sockets: readonly { readonly socket: string; readonly reachable: boolean; readonly error: string | null }[];
+  readonly listener: ListenerView | null;
+  /** When the report was made (epoch ms), to show how long ago warm-ups changed. */
+  readonly now: number;
   /** Every server on every socket agrees with supervisord. */
   readonly allAgree: boolean;
 }
@@ -45,12 +60,15 @@ export function buildReport(
   config: Config,
   infos: readonly ProcessInfo[],
   stats: ReadonlyMap<string, SocketStats>,
+  listener: ListenerView | null = null,
+  now = 0,
 ): StatusReport {
   const processes: ProcessView[] = [];
   for (const info of infos) {
     const name = { group: info.group, process: info.name };
     const resolved = resolveProcess(config, name);
     if (resolved === null || resolved.kind !== 'mapped') continue;
+    const warmup = listener?.snapshot?.processes[namespec(name)] ?? null;
     const servers: ServerView[] = [];
     for (const ref of resolved.servers) {
       for (const [socket, s] of stats) {
@@ -59,7 +77,7 @@ export function buildReport(
         const verdict =
           s.ok && row === undefined
             ? { agrees: 'no' as const, note: 'no such server in haproxy' }
-            : agreement(info.state, status);
+            : explain(agreement(info.state, status), info.state, status, warmup);
         servers.push({
           backend: ref.backend,
           server: ref.server,
@@ -77,12 +95,41 @@ export function buildReport(
       state: info.state,
       pid: info.pid,
       uptimeS: info.state === 'RUNNING' && info.start > 0 ? Math.max(0, info.now - info.start) : null,
+      warmup,
       servers,
     });
   }
   const sockets = [...stats].map(([socket, s]) => ({ socket, reachable: s.ok, error: s.ok ? null : s.error }));
   const allAgree = processes.every((p) => p.servers.every((s) => s.agrees === 'yes'));
-  return { processes, sockets, allAgree };
+  return { processes, sockets, allAgree, listener, now };
+}
+
+/** With the listener's record, a running server in maint is no longer a riddle. */
+function explain(v: Verdict, state: ProcessState, status: string | null, warmup: ProcessSnapshot | null): Verdict {
+  if (v.agrees !== 'no' || state !== 'RUNNING' || status === null || !status.startsWith('MAINT') || warmup === null) return v;
+  if (warmup.warmup === 'warming') return { agrees: 'no', note: 'warming up' };
+  if (warmup.warmup === 'deadline') return { agrees: 'no', note: `warm-up failed: ${warmup.lastError ?? 'deadline passed'}` };
+  return { agrees: 'no', note: 'running but in maint: set by hand, or not yet seen by the listener' };
+}
+
+/** The WARM-UP column: the outcome and how long ago. */
+export function formatWarmup(w: ProcessSnapshot | null, now: number): string {
+  if (w === null) return '-';
+  const ago = w.warmupAt === null ? '' : ` ${formatUptime(Math.max(0, Math.round((now - w.warmupAt) / 1000)))}`;
+  switch (w.warmup) {
+    case 'none':
+      return 'none';
+    case 'warming':
+      return `warming${ago}`;
+    case 'passed':
+      return `passed${ago} ago`;
+    case 'deadline':
+      return `failed${ago} ago`;
+    case 'forced-ready':
+      return `forced ready${ago} ago`;
+    case 'cancelled':
+      return `cancelled${ago} ago`;
+  }
 }
 
 /** `1d 2h`, `3h 4m`, `5m 6s`, `7s`: uptime at a glance. */
@@ -100,14 +147,15 @@ export function formatUptime(s: number | null): string {
 
 /** A plain-text table: one row per server per socket; process columns on its first row only. */
 export function renderTable(report: StatusReport): string {
-  const header = ['PROCESS', 'STATE', 'UPTIME', 'SERVER', 'SOCKET', 'HAPROXY', 'SESS', 'AGREES'];
+  const withWarmup = report.listener !== null;
+  const header = ['PROCESS', 'STATE', 'UPTIME', ...(withWarmup ? ['WARM-UP'] : []), 'SERVER', 'SOCKET', 'HAPROXY', 'SESS', 'AGREES'];
   const rows: string[][] = [];
   for (const p of report.processes) {
-    const first = [p.name, p.state, formatUptime(p.uptimeS)];
+    const first = [p.name, p.state, formatUptime(p.uptimeS), ...(withWarmup ? [formatWarmup(p.warmup, report.now)] : [])];
     if (p.servers.length === 0) rows.push([...first, '-', '-', '-', '-', '-']);
     p.servers.forEach((s, i) => {
       rows.push([
-        ...(i === 0 ? first : ['', '', '']),
+        ...(i === 0 ? first : first.map(() => '')),
         `${s.backend}/${s.server}`,
         s.socket,
         s.status ?? '?',
@@ -127,6 +175,11 @@ export function renderTable(report: StatusReport): string {
     if (!s.reachable) out.push(`haproxy ${s.socket}: unreachable: ${s.error ?? ''}`);
   }
   if (report.processes.length === 0) out.push('(no supervisord process is mapped by this config)');
+  const l = report.listener;
+  if (l !== null && l.error !== null) out.push(`listener state file ${l.stateFile}: ${l.error}`);
+  else if (l !== null && l.snapshot !== null && !l.running) {
+    out.push(`listener state file ${l.stateFile}: written by pid ${l.snapshot.pid}, which is not running: WARM-UP may be stale`);
+  }
   return out.join('\n') + '\n';
 }
 
@@ -137,6 +190,15 @@ export function reportJson(report: StatusReport): string {
       {
         all_agree: report.allAgree,
         sockets: report.sockets,
+        listener:
+          report.listener === null
+            ? null
+            : {
+                state_file: report.listener.stateFile,
+                pid: report.listener.snapshot?.pid ?? null,
+                running: report.listener.running,
+                error: report.listener.error,
+              },
         processes: report.processes.map((p) => ({
           name: p.name,
           group: p.group,
@@ -144,6 +206,15 @@ export function reportJson(report: StatusReport): string {
           state: p.state,
           pid: p.pid,
           uptime_s: p.uptimeS,
+          warmup:
+            p.warmup === null
+              ? null
+              : {
+                  status: p.warmup.warmup,
+                  since_s: p.warmup.warmupAt === null ? null : Math.max(0, Math.round((report.now - p.warmup.warmupAt) / 1000)),
+                  tries: p.warmup.tries,
+                  last_error: p.warmup.lastError,
+                },
           servers: p.servers.map((s) => ({
             backend: s.backend,
             server: s.server,

@@ -28,6 +28,7 @@ export const DEFAULT_WARMUP: WarmupSettings = {
 
 const HAPROXY_KEYS = ['socket', 'timeout', 'heartbeat'] as const;
 const SUPERVISOR_KEYS = ['url', 'username', 'password', 'timeout'] as const;
+const LISTENER_KEYS = ['state_file'] as const;
 const WARMUP_KEYS = ['warmup', 'headers', 'expect', 'interval', 'timeout', 'deadline', 'on_deadline'] as const;
 const PROGRAM_KEYS = ['servers', 'on_stopping', ...WARMUP_KEYS] as const;
 
@@ -43,7 +44,7 @@ export function parseConfig(text: string, file: string, env: Env): Config {
   const [preamble, ...sections] = splitSections(text, file);
   const stray = [...keysOf(file, preamble as RawSection).keys()][0];
   if (stray !== undefined) {
-    const where = '[haproxy], [supervisor], [warmup] or a [program:…]';
+    const where = '[haproxy], [supervisor], [listener], [warmup] or a [program:…]';
     throw new ConfigError(file, null, stray, `is outside any section; put it under ${where}`);
   }
 
@@ -52,7 +53,7 @@ export function parseConfig(text: string, file: string, env: Env): Config {
   for (const section of sections) {
     const name = section.name as string;
     const values = keysOf(file, section);
-    if (name === 'haproxy' || name === 'supervisor' || name === 'warmup') {
+    if (name === 'haproxy' || name === 'supervisor' || name === 'warmup' || name === 'listener') {
       named.set(name, values);
     } else {
       programs.push({ section: name, match: sectionMatch(file, name), values });
@@ -75,6 +76,9 @@ export function parseConfig(text: string, file: string, env: Env): Config {
     timeoutMs: s.optional('timeout', parsePositiveDuration, DEFAULT_SUPERVISOR_TIMEOUT_MS),
   };
 
+  const l = new Reader(file, 'listener', named.get('listener'), LISTENER_KEYS);
+  const listener: Config['listener'] = { stateFile: l.optional('state_file', parseAbsolutePath, null) };
+
   const defaults = readWarmup(new Reader(file, 'warmup', named.get('warmup'), WARMUP_KEYS), DEFAULT_WARMUP);
   const rules = programs.map(({ section, match, values }): ProgramRule => {
     const r = new Reader(file, section, values, PROGRAM_KEYS);
@@ -89,7 +93,7 @@ export function parseConfig(text: string, file: string, env: Env): Config {
   if (rules.length === 0) {
     throw new ConfigError(file, null, null, 'no [program:NAME] or [group:NAME] section: nothing to mirror to HAProxy');
   }
-  return { file, haproxy, supervisor, rules };
+  return { file, haproxy, supervisor, listener, rules };
 }
 
 function readWarmup(r: Reader, base: WarmupSettings): WarmupSettings {
@@ -283,7 +287,7 @@ function sectionMatch(file: string, section: string): ProcessMatch {
     file,
     section,
     null,
-    'unknown section; expected [haproxy], [supervisor], [warmup], [program:NAME], [program:GROUP:NAME] or [group:NAME]',
+    'unknown section; expected [haproxy], [supervisor], [listener], [warmup], [program:NAME], [program:GROUP:NAME] or [group:NAME]',
   );
 }
 
@@ -295,6 +299,13 @@ export function splitList(text: string, separator: RegExp | string = ','): strin
   const items = text.split(separator).map((s) => s.trim());
   if (items.some((s) => s === '')) throw new Error(`empty entry in ${JSON.stringify(text)}`);
   return items;
+}
+
+/** A file path the listener and the operator commands agree on whatever their working directory. */
+export function parseAbsolutePath(text: string): string {
+  if (!text.startsWith('/')) throw new Error(`'${text}': expected an absolute path`);
+  if (/[\x00-\x1f]/.test(text)) throw new Error(`${JSON.stringify(text)}: control characters in a path`);
+  return text;
 }
 
 export function parsePositiveDuration(text: string): number {

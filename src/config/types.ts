@@ -53,5 +53,12 @@ export interface Config {
     readonly password: string | null;
     readonly timeoutMs: number;
   };
+  readonly listener: {
+    /**
+     * `[listener] state_file`: where the listener keeps what it knows (each process's state and warm-up
+     * outcome) for `status`; null: not kept.
+     */
+    readonly stateFile: string | null;
+  };
   readonly rules: readonly ProgramRule[];
 }

@@ -15,6 +15,7 @@ import { resolveRequests } from '../warmup/urls.js';
 import type { RuntimeApi } from './applier.js';
 import type { DesiredState } from './desired.js';
 import { POLICY, immediateState } from './policy.js';
+import type { ProcessSnapshot, WarmupStatus } from './snapshot.js';
 import { findTargets, readAdminStates } from './targets.js';
 
 export interface ControllerDeps {
@@ -28,9 +29,11 @@ export interface ControllerDeps {
   readonly rpc: { getAllProcessInfo(): Promise<ProcessInfo[]> } | null;
   /** The listener's own process: its events are never mirrored. */
   readonly self: ProcessName | null;
+  /** Called after anything a snapshot shows has changed (for the state file). */
+  readonly onChange?: () => void;
 }
 
-export type WarmupStatus = 'none' | 'warming' | 'passed' | 'deadline' | 'forced-ready' | 'cancelled';
+export type { WarmupStatus } from './snapshot.js';
 
 /** What the listener knows about one mapped process. */
 export interface Tracked {
@@ -42,6 +45,10 @@ export interface Tracked {
   /** Pid of the incarnation `state` is about (RUNNING, STOPPING, …); null when not known. */
   pid: number | null;
   warmupStatus: WarmupStatus;
+  /** When warmupStatus last changed (clock ms), tries and last error of the last finished warm-up. */
+  warmupAt: number | null;
+  warmupTries: number | null;
+  warmupError: string | null;
   warming: AbortController | null;
   /** Value of the controller's event counter when an event last touched this process. */
   lastEventSeq: number;
@@ -184,6 +191,9 @@ export class Controller {
       state: null,
       pid: null,
       warmupStatus: 'none',
+      warmupAt: null,
+      warmupTries: null,
+      warmupError: null,
       warming: null,
       lastEventSeq: 0,
     };
@@ -191,12 +201,29 @@ export class Controller {
     return t;
   }
 
+  /** The processes as the state file shows them, by namespec. */
+  snapshot(): [string, ProcessSnapshot][] {
+    return this.processes().map((t) => [
+      namespec(t.name),
+      { state: t.state, pid: t.pid, warmup: t.warmupStatus, warmupAt: t.warmupAt, tries: t.warmupTries, lastError: t.warmupError },
+    ]);
+  }
+
+  private setWarmup(t: Tracked, status: WarmupStatus, outcome?: { tries: number; lastError: string | null }): void {
+    t.warmupStatus = status;
+    t.warmupAt = this.deps.clock.now();
+    if (outcome !== undefined) {
+      t.warmupTries = outcome.tries;
+      t.warmupError = outcome.lastError;
+    }
+  }
+
   private transition(t: Tracked, state: ProcessState, pid: number | null): void {
     if (t.warming !== null) {
       // Latest wins, per process: a newer state makes a warm-up in progress moot.
       t.warming.abort(new Error(`superseded by ${state}`));
       t.warming = null;
-      t.warmupStatus = 'cancelled';
+      this.setWarmup(t, 'cancelled');
       this.deps.log.info('warm-up cancelled', { process: namespec(t.name), by: state });
     }
     t.state = state;
@@ -206,19 +233,20 @@ export class Controller {
     const owner = namespec(t.name);
     this.deps.desired.set(t.servers, immediateState(action, t.rule.onStopping), owner);
     if (action === 'warm_then_ready') this.startWarmup(t);
+    this.deps.onChange?.();
   }
 
   private startWarmup(t: Tracked): void {
     const owner = namespec(t.name);
     if (t.warmup === null) {
       this.deps.log.info('ready without warm-up', { process: owner });
-      t.warmupStatus = 'none';
+      this.setWarmup(t, 'none');
       this.deps.desired.set(t.servers, 'ready', owner);
       return;
     }
     const ac = new AbortController();
     t.warming = ac;
-    t.warmupStatus = 'warming';
+    this.setWarmup(t, 'warming');
     const run = this.warm(t, t.warmup, ac.signal).catch((err: unknown) => {
       if (ac.signal.aborted) return;
       this.deps.log.error('warm-up failed unexpectedly', { process: owner, error: String(err) });
@@ -269,18 +297,20 @@ export class Controller {
     signal.throwIfAborted();
     t.warming = null;
     const fields = { process: owner, elapsed_ms: clock.now() - started, tries: outcome.tries };
+    const result = { tries: outcome.tries, lastError: outcome.lastError };
     if (outcome.passed) {
-      t.warmupStatus = 'passed';
+      this.setWarmup(t, 'passed', result);
       log.info('warm-up passed; server ready', fields);
       this.deps.desired.set(t.servers, 'ready', owner);
     } else if (spec.onDeadline === 'ready') {
-      t.warmupStatus = 'forced-ready';
+      this.setWarmup(t, 'forced-ready', result);
       log.warn('warm-up deadline passed; ready anyway (on_deadline = ready)', { ...fields, last_error: outcome.lastError });
       this.deps.desired.set(t.servers, 'ready', owner);
     } else {
-      t.warmupStatus = 'deadline';
+      this.setWarmup(t, 'deadline', result);
       log.error('warm-up deadline passed; server stays in maint', { ...fields, last_error: outcome.lastError });
     }
+    this.deps.onChange?.();
   }
 
   private async resyncLoop(reason: string): Promise<void> {
@@ -329,6 +359,7 @@ export class Controller {
         if (t.lastEventSeq > seqAtStart) continue;
         t.state = 'RUNNING';
         t.pid = livePid;
+        this.deps.onChange?.();
         log.info('resync: running and ready in haproxy; left as is', { process: namespec(name) });
         this.deps.desired.set(t.servers, 'ready', namespec(name));
         continue;
@@ -349,6 +380,7 @@ export class Controller {
       t.warming?.abort(new Error('process removed'));
       this.deps.desired.set(t.servers, 'maint', key);
       this.tracked.delete(key);
+      this.deps.onChange?.();
     }
   }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildReport, formatUptime, renderTable, reportJson, type SocketStats } from '../../../src/commands/report.js';
+import { buildReport, formatUptime, formatWarmup, renderTable, reportJson, type ListenerView, type SocketStats } from '../../../src/commands/report.js';
+import { buildSnapshot, type ProcessSnapshot } from '../../../src/reconcile/snapshot.js';
 import { config, info, stat } from './fixtures.js';
 
 const ok = (...rows: ReturnType<typeof stat>[]): SocketStats => ({ ok: true, rows });
@@ -59,7 +60,8 @@ describe('rendering', () => {
 
   it('renders JSON with stable snake_case keys', () => {
     const json = JSON.parse(reportJson(report));
-    expect(Object.keys(json)).toEqual(['all_agree', 'sockets', 'processes']);
+    expect(Object.keys(json)).toEqual(['all_agree', 'sockets', 'listener', 'processes']);
+    expect(json.listener).toBeNull();
     expect(json.processes[0]).toEqual({
       name: 'web1:web1',
       group: 'web1',
@@ -67,6 +69,7 @@ describe('rendering', () => {
       state: 'RUNNING',
       pid: 100,
       uptime_s: 3723,
+      warmup: null,
       servers: [{ backend: 'site', server: 'web1', socket: '/run/a.sock', status: 'UP 1/2', sessions: 12, agrees: 'yes', note: '' }],
     });
   });
@@ -79,5 +82,54 @@ describe('rendering', () => {
     [90000, '1d 1h'],
   ])('uptime %s → %s', (s, text) => {
     expect(formatUptime(s)).toBe(text);
+  });
+});
+
+describe('with the listener state file', () => {
+  const NOW = 1_000_000;
+  const snap = (warmup: ProcessSnapshot['warmup'], agoS: number, lastError: string | null = null): ProcessSnapshot => ({
+    state: 'RUNNING',
+    pid: 100,
+    warmup,
+    warmupAt: NOW - agoS * 1000,
+    tries: 4,
+    lastError,
+  });
+  const listener = (processes: Record<string, ProcessSnapshot>, running = true): ListenerView => ({
+    stateFile: '/run/sh.json',
+    snapshot: buildSnapshot(77, NOW, Object.entries(processes)),
+    running,
+    error: null,
+  });
+  const stats = new Map<string, SocketStats>([['/run/a.sock', ok(stat('site', 'web1', 'MAINT'), stat('site', 'web2', 'MAINT'))]]);
+  const infos = [info('web1', 'web1'), info('web2', 'web2')];
+
+  it('explains a running server in maint: warming up, or a failed warm-up', () => {
+    const r = buildReport(config(), infos, stats, listener({ 'web1:web1': snap('warming', 12), 'web2:web2': snap('deadline', 65, 'http://x/site: timeout after 10000ms') }), NOW);
+    expect(r.processes.map((p) => p.servers[0]?.note)).toEqual(['warming up', 'warm-up failed: http://x/site: timeout after 10000ms']);
+    const table = renderTable(r);
+    expect(table.split('\n')[0]).toMatch(/^PROCESS\s+STATE\s+UPTIME\s+WARM-UP\s+SERVER/);
+    expect(table).toMatch(/web1:web1\s+RUNNING\s+1h 2m\s+warming 12s\s+site\/web1/);
+    expect(table).toMatch(/web2:web2\s+RUNNING\s+1h 2m\s+failed 1m 5s ago\s+site\/web2/);
+    const json = JSON.parse(reportJson(r));
+    expect(json.listener).toEqual({ state_file: '/run/sh.json', pid: 77, running: true, error: null });
+    expect(json.processes[1].warmup).toEqual({ status: 'deadline', since_s: 65, tries: 4, last_error: 'http://x/site: timeout after 10000ms' });
+  });
+
+  it('says when the listener that wrote the file is gone, or the file cannot be read', () => {
+    const gone = buildReport(config(), infos, stats, listener({}, false), NOW);
+    expect(renderTable(gone)).toContain('listener state file /run/sh.json: written by pid 77, which is not running: WARM-UP may be stale');
+    const missing = buildReport(config(), infos, stats, { stateFile: '/run/sh.json', snapshot: null, running: false, error: 'not there' }, NOW);
+    expect(renderTable(missing)).toContain('listener state file /run/sh.json: not there');
+  });
+
+  it.each([
+    [null, '-'],
+    [snap('none', 3), 'none'],
+    [snap('passed', 7), 'passed 7s ago'],
+    [snap('forced-ready', 7), 'forced ready 7s ago'],
+    [snap('cancelled', 0), 'cancelled 0s ago'],
+  ])('WARM-UP column %#', (w, text) => {
+    expect(formatWarmup(w, NOW)).toBe(text);
   });
 });

@@ -114,6 +114,11 @@ describe('parseConfig: defaults', () => {
     expect(config.supervisor).toEqual({ url: 'unix:///run/s.sock', username: 'bob', password: 'secret', timeoutMs: 7000 });
   });
 
+  it('reads [listener] state_file (none by default)', () => {
+    expect(parse(BASE).listener).toEqual({ stateFile: null });
+    expect(parse(withBase({ listener: { state_file: '/run/sh/state.json' } })).listener).toEqual({ stateFile: '/run/sh/state.json' });
+  });
+
   it('reads [haproxy] timeout, heartbeat and several sockets', () => {
     const config = parse(
       withBase({ haproxy: { socket: '/run/a.sock, tcp://127.0.0.1:9999', timeout: '500ms', heartbeat: '10s' } }),
@@ -256,6 +261,8 @@ describe('parseConfig: what bad input gets', () => {
     ['an empty url', withBase({ supervisor: { url: '' } }), 'supervisor', 'url', 'expected unix:///'],
     ['a bad supervisor timeout', withBase({ supervisor: { timeout: '-1s' } }), 'supervisor', 'timeout', 'expected a duration'],
     ['a misspelt [supervisor] key', withBase({ supervisor: { user: 'x' } }), 'supervisor', 'user', 'unknown key'],
+    ['a relative state_file', withBase({ listener: { state_file: 'run/sh.json' } }), 'listener', 'state_file', 'absolute path'],
+    ['a misspelt [listener] key', withBase({ listener: { statefile: '/run/x' } }), 'listener', 'statefile', 'unknown key'],
     // [warmup]
     ['a bad interval', withBase({ warmup: { interval: '1' } }), 'warmup', 'interval', 'expected a duration'],
     ['a bad warm-up timeout', withBase({ warmup: { timeout: '1h' } }), 'warmup', 'timeout', 'expected a duration'],

@@ -149,11 +149,19 @@ describe('Controller: events', () => {
     expect(text).not.toContain('deadline passed');
   });
 
-  it('a warm-up that never passes stays maint after its deadline', async () => {
+  it('a warm-up that never passes stays maint after its deadline, and the snapshot says so', async () => {
     const { controller, want, log } = setup(null, () => ({ ok: false, status: 503, error: 'unexpected status 503', ms: 5 }));
     controller.handleEvent(ev('never', 'RUNNING', 'STARTING', 11));
+    expect(controller.snapshot()).toEqual([
+      ['never:never', { state: 'RUNNING', pid: 11, warmup: 'warming', warmupAt: Date.now(), tries: null, lastError: null }],
+    ]);
     await vi.advanceTimersByTimeAsync(3100);
     expect(want('never')).toBe('maint');
+    expect(controller.snapshot()[0]?.[1]).toMatchObject({
+      warmup: 'deadline',
+      tries: expect.any(Number),
+      lastError: 'http://127.0.0.1:8083/site: unexpected status 503',
+    });
     expect(log.lines.join('')).toMatch(/warm-up deadline passed; server stays in maint" process=never:never elapsed_ms=3\d\d\d/);
   });
 
