@@ -1,13 +1,12 @@
 // Faults on the HAProxy side, with real haproxy and supervisord: restarts, outages, an operator's hand,
 // and a warm-up endpoint that never answers. Each test asserts the final state read from the socket.
 
-import { readFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHaproxy, type HaproxyInstance } from '../support/haproxy.js';
 import { freePort } from '../support/ports.js';
-import { appProgram, listenerProgram, writeListenerConfig } from '../support/programs.js';
+import { appProgram, listenerLog as readLog, listenerProgram, waitForResync, writeListenerConfig } from '../support/programs.js';
 import { startSupervisord, type SupervisordInstance } from '../support/supervisord.js';
 import { makeTempDir, removeDir } from '../support/tmp.js';
 import { waitFor } from '../support/wait.js';
@@ -22,15 +21,10 @@ const NAMES = ['a', 'b', 'hang'] as const;
 
 const status = (server: string): Promise<string> => hap.serverStatus('site', server);
 
-async function shows(server: string, prefix: string, timeoutMs = 15_000): Promise<void> {
-  await waitFor(async () => (await status(server)).startsWith(prefix) || undefined, {
-    timeoutMs,
-    intervalMs: 20,
-    what: `site/${server} ${prefix}`,
-  });
-}
+const shows = (server: string, prefix: string, timeoutMs = 15_000): Promise<void> =>
+  hap.waitStatus('site', server, prefix, timeoutMs);
 
-const listenerLog = (): Promise<string> => readFile(join(dir, 'listener.log'), 'utf8');
+const listenerLog = (): Promise<string> => readLog(dir);
 const count = (text: string, re: RegExp): number => (text.match(new RegExp(re, 'g')) ?? []).length;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -77,10 +71,7 @@ deadline = 3s
     ].join('\n'),
   });
   // The listener is up once it has resynced with supervisord.
-  await waitFor(async () => (await listenerLog()).includes('msg=resync') || undefined, {
-    timeoutMs: 15_000,
-    what: 'the listener to resync at start-up',
-  });
+  await waitForResync(dir);
 }, 60_000);
 
 afterAll(async () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHaproxy, type HaproxyInstance } from '../support/haproxy.js';
 import { freePort } from '../support/ports.js';
 import { isAlive } from '../support/process.js';
-import { appProgram, listenerProgram, writeListenerConfig } from '../support/programs.js';
+import { appProgram, listenerLog as readLog, listenerProgram, waitForResync, writeListenerConfig } from '../support/programs.js';
 import { startSupervisord, type SupervisordInstance } from '../support/supervisord.js';
 import { makeTempDir, removeDir } from '../support/tmp.js';
 import { waitFor } from '../support/wait.js';
@@ -22,15 +22,10 @@ const NAMES = ['web1', 'gone', ...GRP] as const;
 
 const status = (server: string): Promise<string> => hap.serverStatus('site', server);
 
-async function shows(server: string, prefix: string, timeoutMs = 20_000): Promise<void> {
-  await waitFor(async () => (await status(server)).startsWith(prefix) || undefined, {
-    timeoutMs,
-    intervalMs: 20,
-    what: `site/${server} ${prefix}`,
-  });
-}
+const shows = (server: string, prefix: string, timeoutMs = 20_000): Promise<void> =>
+  hap.waitStatus('site', server, prefix, timeoutMs);
 
-const listenerLog = (): Promise<string> => readFile(join(dir, 'listener.log'), 'utf8');
+const listenerLog = (): Promise<string> => readLog(dir);
 
 async function listenerPid(): Promise<number> {
   return Number((await sup.ctl('pid', 'listener')).stdout.trim());
@@ -78,10 +73,7 @@ servers = site/%(process_name)s
       listenerProgram(dir, configPath, { bufferSize: 1 }),
     ].join('\n');
   sup = await startSupervisord({ dir: join(dir, 'sup'), programs: supervisorSections(true) });
-  await waitFor(async () => (await listenerLog()).includes('msg=resync') || undefined, {
-    timeoutMs: 15_000,
-    what: 'the listener to resync at start-up',
-  });
+  await waitForResync(dir);
 }, 60_000);
 
 afterAll(async () => {

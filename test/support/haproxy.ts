@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { requireBinary } from './binaries.js';
 import { freePort } from './ports.js';
 import { spawnLogged, terminate, waitUntilReady, type Spawned } from './process.js';
+import { waitFor } from './wait.js';
 
 export type SocketLevel = 'admin' | 'operator' | 'user';
 
@@ -50,6 +51,8 @@ export interface HaproxyInstance {
   cmd(command: string, socket?: string): Promise<string>;
   /** The `status` column of `show stat` for one server, e.g. `UP`, `MAINT`, `UP 1/2`, `no check`. */
   serverStatus(backend: string, server: string): Promise<string>;
+  /** Polls until the server's status starts with `prefix`; throws after timeoutMs naming what it saw. */
+  waitStatus(backend: string, server: string, prefix: string, timeoutMs: number): Promise<void>;
   /** SIGTERM, SIGKILL after 3 s; resolves when the process is gone. */
   stop(): Promise<void>;
   /** stop() and start again with the same config and ports: all runtime state is lost. */
@@ -164,6 +167,12 @@ export async function startHaproxy(opts: HaproxyOptions): Promise<HaproxyInstanc
   const stop = async (): Promise<void> => {
     await terminate(proc, 3000);
   };
+  const serverStatus = async (backend: string, server: string): Promise<string> => {
+    const csv = await statsCommand(first, `show stat ${backend} 4 -1`);
+    const status = statusFromShowStat(csv, server);
+    if (status === undefined) throw new Error(`haproxy: no server ${backend}/${server} in show stat: ${csv.slice(0, 200)}`);
+    return status;
+  };
   return {
     get pid() {
       return proc.pid;
@@ -173,11 +182,13 @@ export async function startHaproxy(opts: HaproxyOptions): Promise<HaproxyInstanc
     logPath,
     sockets,
     cmd: (command, socket = first) => statsCommand(socket, command),
-    async serverStatus(backend, server) {
-      const csv = await statsCommand(first, `show stat ${backend} 4 -1`);
-      const status = statusFromShowStat(csv, server);
-      if (status === undefined) throw new Error(`haproxy: no server ${backend}/${server} in show stat: ${csv.slice(0, 200)}`);
-      return status;
+    serverStatus,
+    async waitStatus(backend, server, prefix, timeoutMs) {
+      await waitFor(async () => (await serverStatus(backend, server)).startsWith(prefix) || undefined, {
+        timeoutMs,
+        intervalMs: 20,
+        what: `${backend}/${server} ${prefix}`,
+      });
     },
     stop,
     async restart() {

@@ -1,8 +1,9 @@
 // supervisord sections for integration tests: slow-app programs and the listener running the built CLI.
 
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { requireBuiltCli, slowAppPath } from './paths.js';
+import { waitFor } from './wait.js';
 
 /** Environment of a slow-app (see demo/slow-app.mjs): PORT, LISTEN_DELAY_MS, COLD_MS, WARM_AFTER, NEVER_WARM, HANG. */
 export type AppEnv = Readonly<Record<string, string | number>>;
@@ -52,4 +53,17 @@ export async function writeListenerConfig(dir: string, text: string): Promise<st
   const path = join(dir, 'listener.ini');
   await writeFile(path, text);
   return path;
+}
+
+/** The listener's stderr log (listenerProgram puts it at dir/listener.log). */
+export function listenerLog(dir: string): Promise<string> {
+  return readFile(join(dir, 'listener.log'), 'utf8');
+}
+
+/** Resolves once the listener has asked supervisord for the truth at start-up. */
+export async function waitForResync(dir: string): Promise<void> {
+  await waitFor(async () => (await listenerLog(dir)).includes('msg=resync') || undefined, {
+    timeoutMs: 15_000,
+    what: 'the listener to resync at start-up',
+  });
 }
