@@ -1,8 +1,13 @@
 // Plays supervisord towards a spawned listener: one event in flight, each acknowledgement timed, stdout checked.
 
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import type { Readable, Writable } from 'node:stream';
+
+/** The listener's stdin and stdout are pipes; its stderr goes to a file. */
+type Child = ChildProcessByStdio<Writable, Readable, null>;
 
 const READY = Buffer.from('READY\n');
 // What supervisord needs back before it sends the next event: the result, then READY (one write or two).
@@ -35,7 +40,7 @@ export class ProtocolDriver {
   private readonly exited: Promise<void>;
 
   private constructor(
-    private readonly child: ChildProcessWithoutNullStreams,
+    private readonly child: Child,
     private readonly stderrPath: string,
   ) {
     child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -52,9 +57,10 @@ export class ProtocolDriver {
   /** Spawns `cmd args` with piped stdin/stdout and waits for its first READY. */
   static async start(cmd: string, args: readonly string[], opts: DriverOptions): Promise<ProtocolDriver> {
     const fd = openSync(opts.stderrPath, 'a');
-    let child: ChildProcessWithoutNullStreams;
+    let child: Child;
     try {
-      child = spawn(cmd, args, { stdio: ['pipe', 'pipe', fd], env: { ...process.env, ...opts.env } }) as unknown as ChildProcessWithoutNullStreams;
+      // With this stdio spawn() is typed as a plain ChildProcess; stdin and stdout are pipes all the same.
+      child = spawn(cmd, args, { stdio: ['pipe', 'pipe', fd], env: { ...process.env, ...opts.env } }) as Child;
     } finally {
       closeSync(fd);
     }
@@ -148,4 +154,21 @@ export class ProtocolDriver {
     this.pending = null;
     p?.reject(err);
   }
+}
+
+export interface DriveResult {
+  readonly latenciesMs: Float64Array;
+  readonly elapsedMs: number;
+}
+
+/** Sends `n` events one at a time, as supervisord does, timing each acknowledgement; `next(i)` builds event i. */
+export async function drive(driver: ProtocolDriver, n: number, next: (i: number) => Buffer, offset = 0): Promise<DriveResult> {
+  const latenciesMs = new Float64Array(n);
+  const t0 = performance.now();
+  try {
+    for (let i = 0; i < n; i++) latenciesMs[i] = await driver.send(next(offset + i));
+  } catch (e) {
+    throw await driver.explain(e as Error);
+  }
+  return { latenciesMs, elapsedMs: performance.now() - t0 };
 }

@@ -1,6 +1,6 @@
 // The stop-to-MAINT benchmark's site: haproxy with health checks, supervisord with startsecs=0 programs, the listener.
 
-import { readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Teardown } from '../demo/teardown.js';
@@ -84,7 +84,6 @@ export async function startMaintStack(opts: MaintStackOptions, teardown: Teardow
     (h) => h.stop(),
   );
   const socket = hap.sockets[0] as string;
-  const { mkdir } = await import('node:fs/promises');
   await mkdir(supDir, { recursive: true });
   const configPath = await writeListenerConfig(supDir, listenerIni(socket, names));
   const sections = [

@@ -2,10 +2,10 @@
 
 import { renderComparison } from './compare.js';
 import type { Benchmark, BenchContext } from './context.js';
+import { drive } from './driver.js';
 import { count, megabytes } from './format.js';
 import { mixedEvent, startListenerRig, WARM, BACKEND, type ListenerRig } from './rig.js';
 import { bareNodeRss, steadyRss, type Rss } from './rss.js';
-import { drive } from './protocol.js';
 import { scanLog } from './logscan.js';
 import { paragraphs } from './text.js';
 
@@ -44,11 +44,7 @@ async function run(ctx: BenchContext): Promise<string> {
   let sent = 0;
   const sendMixed = async (upTo: number): Promise<void> => {
     ctx.progress(`events ${count(sent)} → ${count(upTo)}`);
-    try {
-      await drive(rig.driver, upTo - sent, (i) => mixedEvent(rig.sup, i), sent);
-    } catch (e) {
-      throw await rig.driver.explain(e as Error);
-    }
+    await drive(rig.driver, upTo - sent, (i) => mixedEvent(rig.sup, i), sent);
     sent = upTo;
   };
   await sendMixed(small);

@@ -1,10 +1,9 @@
 // Benchmark: events/s and acknowledgement latency of the listener against supervisor's own Python helper (the floor).
 
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { renderComparison } from './compare.js';
 import type { Benchmark, BenchContext } from './context.js';
-import type { ProtocolDriver } from './driver.js';
+import { drive, type ProtocolDriver } from './driver.js';
 import { count, duration, rate, ratio } from './format.js';
 import { Supervisor } from './frames.js';
 import { scanLog } from './logscan.js';
@@ -21,23 +20,6 @@ import {
 } from './rig.js';
 import { summarize } from './stats.js';
 import { paragraphs } from './text.js';
-
-export interface DriveResult {
-  readonly latenciesMs: Float64Array;
-  readonly elapsedMs: number;
-}
-
-/** Sends `n` events one at a time, as supervisord does, timing each acknowledgement. */
-export async function drive(driver: ProtocolDriver, n: number, next: (i: number) => Buffer, offset = 0): Promise<DriveResult> {
-  const latenciesMs = new Float64Array(n);
-  const t0 = performance.now();
-  try {
-    for (let i = 0; i < n; i++) latenciesMs[i] = await driver.send(next(offset + i));
-  } catch (e) {
-    throw await driver.explain(e as Error);
-  }
-  return { latenciesMs, elapsedMs: performance.now() - t0 };
-}
 
 /** One listener process and the events it gets; measured a slice at a time, taking turns with the others. */
 class Subject {

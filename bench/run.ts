@@ -84,7 +84,8 @@ async function main(): Promise<number> {
     if (signalled) break;
     if (!(await runOne(b, quick, keep, stopping))) failed++;
   }
-  process.stdout.write(`${names.length} benchmark(s) in ${elapsed(t0)}${failed > 0 ? `, ${failed} failed to run` : ''}\n`);
+  const outcome = signalled ? ', interrupted' : failed > 0 ? `, ${failed} failed to run` : '';
+  process.stdout.write(`${names.length} benchmark(s) in ${elapsed(t0)}${outcome}\n`);
   return signalled ? 130 : failed > 0 ? 1 : 0;
 }
 

@@ -10,6 +10,7 @@ import { summarize } from './stats.js';
 import { paragraphs } from './text.js';
 
 const CHECK = 'inter 1s fall 1 rise 1';
+const CHECK_INTERVAL_MS = 1000;
 const POLL_MS = 1;
 const CYCLE_TIMEOUT_MS = 15_000;
 
@@ -36,8 +37,25 @@ async function pollUntil(stack: MaintStack, program: string, done: (status: stri
   }
 }
 
-/** stopProcess, wait until HAProxy shows `out`; startProcess, wait until it shows UP again. */
-async function cycle(stack: MaintStack, program: string, out: (status: string) => boolean): Promise<Cycle> {
+/** A seeded PRNG (mulberry32): the same pauses on every run. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * stopProcess, wait until HAProxy shows `out`; startProcess, wait until it shows UP again. `pause()` is waited
+ * before the stop and before the start: health checks run on a fixed beat, and a stop right after the check that
+ * saw the server UP would always wait a whole interval, so the baseline's stops land at random points of it.
+ */
+async function cycle(stack: MaintStack, program: string, out: (status: string) => boolean, pause: () => Promise<void>): Promise<Cycle> {
+  await pause();
   const t0 = performance.now();
   const stopping = stack.rpc.stopProcess(program);
   // Watched from the moment the call is sent: with the listener, MAINT may come before the call returns.
@@ -46,6 +64,7 @@ async function cycle(stack: MaintStack, program: string, out: (status: string) =
   const returned = performance.now();
   const first = await gone;
   const outAt = out(first.status) ? first : await pollUntil(stack, program, out);
+  await pause();
   await stack.rpc.startProcess(program);
   const started = performance.now();
   const up = await pollUntil(stack, program, (s) => s === 'UP');
@@ -57,7 +76,10 @@ async function run(ctx: BenchContext): Promise<string> {
   const listenerCycles = ctx.quick ? 30 : 200;
   // Health checks find a stopped server within one `inter` (1 s) whatever else runs, so the baseline's cycles
   // run on every program at once, and fewer of them: its figures are set by the check interval, not by load.
-  const baselinePerProgram = ctx.quick ? 2 : 10;
+  const baselinePerProgram = ctx.quick ? 2 : 8;
+  const random = seeded(5);
+  const checkPhase = (): Promise<void> => sleep(random() * CHECK_INTERVAL_MS);
+  const noPause = (): Promise<void> => Promise.resolve();
   const stack = await startMaintStack({ dir: ctx.dir, programs, check: CHECK }, ctx.teardown);
 
   ctx.progress(`health checks alone: ${programs} programs × ${baselinePerProgram} stop/start cycles, in parallel`);
@@ -65,7 +87,7 @@ async function run(ctx: BenchContext): Promise<string> {
     await Promise.all(
       stack.programs.map(async (p) => {
         const out: Cycle[] = [];
-        for (let i = 0; i < baselinePerProgram; i++) out.push(await cycle(stack, p, (s) => s.startsWith('DOWN')));
+        for (let i = 0; i < baselinePerProgram; i++) out.push(await cycle(stack, p, (s) => s.startsWith('DOWN'), checkPhase));
         return out;
       }),
     )
@@ -75,7 +97,7 @@ async function run(ctx: BenchContext): Promise<string> {
   ctx.progress(`with the listener: ${listenerCycles} stop/start cycles, one at a time over ${programs} programs`);
   const ours: Cycle[] = [];
   for (let i = 0; i < listenerCycles; i++) {
-    ours.push(await cycle(stack, stack.programs[i % programs] as string, (s) => s.startsWith('MAINT')));
+    ours.push(await cycle(stack, stack.programs[i % programs] as string, (s) => s.startsWith('MAINT'), noPause));
     if ((i + 1) % 50 === 0) ctx.progress(`  ${i + 1}/${listenerCycles}`);
   }
   await stack.sup.stop();
@@ -108,11 +130,13 @@ async function run(ctx: BenchContext): Promise<string> {
   return (
     paragraphs(
       `${programs} programs (slow-app, warm at once, startsecs = 0) under real supervisord and haproxy ` +
-        `(\`check ${CHECK}\`, GET /health, in both runs). Each cycle: supervisord's XML-RPC stopProcess (waits until ` +
-        `the process is gone), then \`show stat\` polled every ${POLL_MS} ms until the server is out of rotation — ` +
-        `DOWN by health check, or MAINT set by the listener — then startProcess and poll until UP again (the listener ` +
-        `warms /site first). "From sent" counts from just before stopProcess is sent; "from returned" from its ` +
-        `return, negative when HAProxy had the server out before the call came back.`,
+        `(\`check ${CHECK}\`, GET /health, in both runs). Each cycle: supervisord's XML-RPC stopProcess (it returns ` +
+        `once the process is gone), \`show stat\` polled every ${POLL_MS} ms until the server is out of rotation — ` +
+        `DOWN by health check, or MAINT set by the listener — then startProcess, and poll until UP again (the ` +
+        `listener warms /site first). Health checks run on a fixed beat, so the baseline pauses a random part of ` +
+        `one interval before each stop and each start, as real stops come at any point of it. "From sent" counts ` +
+        `from just before stopProcess is sent; "from returned" from its return, negative when HAProxy had the ` +
+        `server out before the call came back.`,
     ) +
     '\n' +
     table +
