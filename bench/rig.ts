@@ -1,5 +1,6 @@
 // The listener as the protocol and memory benchmarks run it: config, stand-ins, event mix, and the Python floor.
 
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { requireBuiltCli } from '../test/support/paths.js';
@@ -58,9 +59,16 @@ export function listenerIni(haproxySocket: string, rpcSocket: string): string {
   return lines.join('\n');
 }
 
-/** Node flags for the listener from BENCH_LISTENER_NODE_ARGS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (NODE_OPTIONS refuses those). */
+/**
+ * Node flags for the listener: those of dist/cli.js's shebang (`#!/usr/bin/env -S node …`), so it runs as the
+ * installed `supervisor-haproxy` does, plus BENCH_LISTENER_NODE_ARGS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
+ * (NODE_OPTIONS refuses those).
+ */
 function listenerNodeArgs(): string[] {
-  return (process.env['BENCH_LISTENER_NODE_ARGS'] ?? '').split(/\s+/).filter((a) => a !== '');
+  const first = readFileSync(requireBuiltCli(), 'utf8').split('\n', 1)[0] ?? '';
+  const shebang = /^#!\/usr\/bin\/env -S node(.*)$/.exec(first)?.[1] ?? '';
+  const extra = process.env['BENCH_LISTENER_NODE_ARGS'] ?? '';
+  return `${shebang} ${extra}`.split(/\s+/).filter((a) => a !== '');
 }
 
 export interface ListenerRig {

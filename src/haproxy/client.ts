@@ -11,6 +11,7 @@ import {
   parseServersState,
   parseShowStat,
   replyError,
+  splitChainedReplies,
   type ServerStateRow,
   type StatRow,
 } from './replies.js';
@@ -74,6 +75,40 @@ export class HaproxyClient implements RuntimeApi {
     const reply = await this.send(command);
     this.checkComplete(command, reply);
     if (!isSuccess(reply)) throw new HaproxyCommandError(this.label, command, reply);
+  }
+
+  /**
+   * Several `set server` at once: chained with `;` on as few lines (connections) as fit. Returns per
+   * change null (accepted) or HAProxy's refusal text; `not sent: …` for a change that could not be built.
+   * Throws only when HAProxy could not be reached or answered short; the changes are then to be re-sent.
+   */
+  async setServerStates(changes: readonly { ref: ServerRef; state: AdminState }[]): Promise<(string | null)[]> {
+    const results: (string | null)[] = changes.map(() => null);
+    const sendable: { index: number; line: string }[] = [];
+    changes.forEach(({ ref, state }, index) => {
+      try {
+        sendable.push({ index, line: commands.setServerState(ref, state) });
+      } catch (err) {
+        results[index] = `not sent: ${err instanceof Error ? err.message : String(err)}`;
+      }
+    });
+    let at = 0;
+    for (const chunk of commands.chainLines(sendable.map((c) => c.line))) {
+      const line = chunk.join(';');
+      const reply = await this.send(line);
+      this.checkComplete(line, reply);
+      let answers: (string | null)[];
+      try {
+        answers = splitChainedReplies(reply, chunk.length);
+      } catch (err) {
+        throw new HaproxyReplyError(`haproxy ${this.label}: '${commands.preview(line)}': ${(err as Error).message}`);
+      }
+      answers.forEach((answer, k) => {
+        results[(sendable[at + k] as { index: number }).index] = answer;
+      });
+      at += chunk.length;
+    }
+    return results;
   }
 
   async showServersState(backend?: string): Promise<ServerStateRow[]> {

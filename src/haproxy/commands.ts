@@ -68,3 +68,25 @@ export function preview(text: string, max = 60): string {
   const shown = JSON.stringify(text.length > max ? text.slice(0, max) : text);
   return text.length > max ? `${shown}… (${text.length} chars)` : shown;
 }
+
+/**
+ * Joins command lines with `;` into as few lines as fit in MAX_LINE_BYTES, in order: HAProxy runs every
+ * `;`-separated command of a line and answers each in turn (reference §1), one connection for many.
+ */
+export function chainLines(lines: readonly string[], maxBytes = MAX_LINE_BYTES): string[][] {
+  const chunks: string[][] = [];
+  let current: string[] = [];
+  let bytes = 0;
+  for (const line of lines) {
+    const size = Buffer.byteLength(line, 'utf8');
+    if (current.length > 0 && bytes + 1 + size > maxBytes) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    bytes += (current.length > 0 ? 1 : 0) + size;
+    current.push(line);
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}

@@ -41,6 +41,33 @@ export function replyError(reply: string): string | null {
   return ERROR_REPLY.test(text) ? text : null;
 }
 
+/**
+ * The answers to `count` chained commands that print nothing on success (`set server …;set server …`):
+ * each answer ends with an empty line, so success is a lone empty line and an error is its text, then an
+ * empty line. Returns per command null (success) or the error text, in order.
+ */
+export function splitChainedReplies(reply: string, count: number): (string | null)[] {
+  const lines = reply.split('\n');
+  const out: (string | null)[] = [];
+  let i = 0;
+  while (out.length < count && i < lines.length - 1) {
+    if (lines[i] === '') {
+      out.push(null);
+      i += 1;
+      continue;
+    }
+    const text: string[] = [];
+    while (i < lines.length - 1 && lines[i] !== '') text.push(lines[i++] as string);
+    if (i >= lines.length - 1) break; // the error text was not closed by its empty line: cut short
+    out.push(text.join('\n'));
+    i += 1;
+  }
+  if (out.length < count) {
+    throw new HaproxyReplyError(`expected ${count} answers to chained commands, read ${out.length} in ${preview(reply)}`);
+  }
+  return out;
+}
+
 // ---- admin state -------------------------------------------------------------------------------------
 
 /** srv_admin_state bits: FMAINT 0x01, IMAINT 0x02, CMAINT 0x04, FDRAIN 0x08, IDRAIN 0x10, RMAINT 0x20. */

@@ -1,7 +1,6 @@
 // Converges one HAProxy stats socket to the desired state; one applier per socket, each on its own.
 
 import type { Clock } from '../clock.js';
-import { AppError } from '../errors.js';
 import type { ServerStateRow } from '../haproxy/replies.js';
 import { adminStateOf, infoIdentity } from '../haproxy/replies.js';
 import { serverKey, type AdminState, type ServerRef } from '../haproxy/types.js';
@@ -11,7 +10,8 @@ import type { DesiredServer, DesiredState } from './desired.js';
 /** The part of the HAProxy client an applier uses (HaproxyClient satisfies it). */
 export interface RuntimeApi {
   readonly label: string;
-  setServerState(ref: ServerRef, state: AdminState): Promise<void>;
+  /** Several changes in as few connections as fit; per change null (accepted) or HAProxy's refusal text. */
+  setServerStates(changes: readonly { ref: ServerRef; state: AdminState }[]): Promise<(string | null)[]>;
   showServersState(backend?: string): Promise<ServerStateRow[]>;
   showInfo(): Promise<Record<string, string>>;
 }
@@ -103,10 +103,8 @@ export class SocketApplier {
       this.woken = false;
       try {
         if (this.opts.clock.now() >= this.nextHeartbeat) await this.heartbeat();
-        for (const want of this.pendingServers()) {
-          if (!this.running) break;
-          await this.applyOne(want);
-        }
+        const pending = this.pendingServers();
+        if (pending.length > 0 && this.running) await this.applyBatch(pending);
         this.recovered();
         if (this.pendingServers().length === 0) this.notifyIdle();
         await this.idle(Math.max(0, this.nextHeartbeat - this.opts.clock.now()));
@@ -139,40 +137,58 @@ export class SocketApplier {
     this.nextHeartbeat = this.opts.clock.now() + this.opts.heartbeatMs;
   }
 
-  private async applyOne(want: DesiredServer): Promise<void> {
-    const key = serverKey(want.ref);
-    const fields = { socket: this.label, server: key, state: want.state, process: want.owner };
+  /**
+   * Every pending decision in one pass: the `set server` commands chained on as few connections as fit,
+   * then one read-back per backend (not per server) — a burst of events costs a few connections, not two
+   * per decision. A connection failure throws: nothing is recorded as applied, the pass is re-run.
+   */
+  private async applyBatch(wants: readonly DesiredServer[]): Promise<void> {
+    const { log } = this.opts;
+    const fieldsOf = (want: DesiredServer) => ({ socket: this.label, server: serverKey(want.ref), state: want.state, process: want.owner });
     if (this.opts.dryRun) {
-      this.opts.log.info('dry-run: would send', { ...fields, command: `set server ${key} state ${want.state}` });
-      this.applied.set(key, want.version);
+      for (const want of wants) {
+        log.info('dry-run: would send', { ...fieldsOf(want), command: `set server ${serverKey(want.ref)} state ${want.state}` });
+        this.applied.set(serverKey(want.ref), want.version);
+      }
       return;
     }
-    try {
-      await this.api.setServerState(want.ref, want.state);
-    } catch (err) {
-      if (err instanceof AppError && err.code === 'HAPROXY_COMMAND') {
-        // HAProxy refused (no such server, permission denied): retrying the same decision won't help.
-        this.opts.log.error('haproxy refused command', { ...fields, error: err.message });
-        this.applied.set(key, want.version);
+    const answers = await this.api.setServerStates(wants.map((w) => ({ ref: w.ref, state: w.state })));
+    const accepted: DesiredServer[] = [];
+    wants.forEach((want, i) => {
+      const refusal = answers[i] ?? null;
+      if (refusal === null) {
+        accepted.push(want);
         return;
       }
-      throw err;
-    }
-    const rows = await this.api.showServersState(want.ref.backend);
-    const row = rows.find((r) => r.server === want.ref.server);
-    const now = row === undefined ? null : adminStateOf(row.adminState);
-    if (now === want.state) {
-      this.opts.log.info('server state set', fields);
-    } else {
-      // "Success" can be a no-op (tracked server, `disabled` keyword): say so, don't loop on it.
-      this.opts.log.warn('haproxy accepted the command but the server is not in that state', {
-        ...fields,
-        actual: now,
-        admin_bits: row?.adminState,
+      // HAProxy refused (no such server, permission denied): retrying the same decision won't help.
+      log.error('haproxy refused command', {
+        ...fieldsOf(want),
+        error: `haproxy ${this.label}: 'set server ${serverKey(want.ref)} state ${want.state}' failed: ${refusal.trim()}`,
       });
+      this.applied.set(serverKey(want.ref), want.version);
+    });
+    const backends = [...new Set(accepted.map((w) => w.ref.backend))];
+    const rows = new Map<string, ServerStateRow>();
+    for (const backend of backends) {
+      for (const row of await this.api.showServersState(backend)) rows.set(`${row.backend}/${row.server}`, row);
     }
-    // The desired version may have moved while we talked to HAProxy; record what we applied.
-    this.applied.set(key, want.version);
+    for (const want of accepted) {
+      const key = serverKey(want.ref);
+      const row = rows.get(key);
+      const now = row === undefined ? null : adminStateOf(row.adminState);
+      if (now === want.state) {
+        log.info('server state set', fieldsOf(want));
+      } else {
+        // "Success" can be a no-op (tracked server, `disabled` keyword): say so, don't loop on it.
+        log.warn('haproxy accepted the command but the server is not in that state', {
+          ...fieldsOf(want),
+          actual: now,
+          admin_bits: row?.adminState,
+        });
+      }
+      // The desired version may have moved while we talked to HAProxy; record what we applied.
+      this.applied.set(key, want.version);
+    }
   }
 
   private outage(err: unknown): void {

@@ -374,3 +374,53 @@ describe('HaproxyClient: connection bound', () => {
     expect(stats.peak).toBe(2);
   });
 });
+
+describe('HaproxyClient: several set server at once', () => {
+  it('chains them with ; on one connection and reads each answer (reply captured from HAProxy 2.6)', async () => {
+    const fake = await fakeStatsSocket(answer(reply('set-server-chained.txt')));
+    const refs = [
+      { backend: 'be2', server: 'a' },
+      { backend: 'nope', server: 'x' },
+      { backend: 'be2', server: 'a' },
+      { backend: 'be', server: 'nope' },
+      { backend: 'be2', server: 'a' },
+    ];
+    const results = await client(fake.address).setServerStates(refs.map((ref) => ({ ref, state: 'ready' as const })));
+    expect(results).toEqual([null, 'No such backend.', null, 'No such server.', null]);
+    expect(fake.connections).toBe(1);
+    expect(fake.lines[0]).toBe(refs.map((r) => `set server ${r.backend}/${r.server} state ready`).join(';'));
+  });
+
+  it('splits a long batch over several lines, each within the line bound', async () => {
+    const fake = await fakeStatsSocket((line, socket) => socket.end('\n'.repeat(line.split(';').length)));
+    const changes = Array.from({ length: 100 }, (_, i) => ({ ref: { backend: 'plone', server: `instance${i}` }, state: 'maint' as const }));
+    const results = await client(fake.address).setServerStates(changes);
+    expect(results).toEqual(changes.map(() => null));
+    expect(fake.connections).toBeGreaterThan(1);
+    expect(fake.lines.every((l) => Buffer.byteLength(l) <= 1024)).toBe(true);
+    expect(fake.lines.join(';').split(';')).toHaveLength(100);
+  });
+
+  it('does not send a change with a bad name, and sends the rest', async () => {
+    const fake = await fakeStatsSocket(answer('\n'));
+    const results = await client(fake.address).setServerStates([
+      { ref: { backend: 'be;x', server: 's' }, state: 'maint' },
+      { ref: { backend: 'be', server: 's2' }, state: 'maint' },
+    ]);
+    expect(results[0]).toMatch(/^not sent: backend name "be;x" is not a valid HAProxy name/);
+    expect(results[1]).toBeNull();
+    expect(fake.lines).toEqual(['set server be/s2 state maint']);
+  });
+
+  it('a short answer is a HaproxyReplyError (re-sent later), not success', async () => {
+    const fake = await fakeStatsSocket(answer('\n'));
+    const err = await caught(
+      client(fake.address).setServerStates([
+        { ref: { backend: 'be', server: 's1' }, state: 'maint' },
+        { ref: { backend: 'be', server: 's2' }, state: 'maint' },
+      ]),
+    );
+    expect(err).toBeInstanceOf(HaproxyReplyError);
+    expect((err as Error).message).toMatch(/expected 2 answers to chained commands, read 1/);
+  });
+});

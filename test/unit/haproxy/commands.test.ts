@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  chainLines,
   checkLine,
   isValidName,
   MAX_LINE_BYTES,
@@ -135,5 +136,20 @@ describe('preview', () => {
   it('escapes and cuts', () => {
     expect(preview('a\nb')).toBe('"a\\nb"');
     expect(preview('x'.repeat(100), 10)).toBe(`"${'x'.repeat(10)}"… (100 chars)`);
+  });
+});
+
+describe('chainLines', () => {
+  it('keeps order and fits each chained line within the bound', () => {
+    const lines = Array.from({ length: 10 }, (_, i) => `set server be/s${i} state maint`);
+    const chunks = chainLines(lines, 100);
+    expect(chunks.flat()).toEqual(lines);
+    for (const c of chunks) expect(Buffer.byteLength(c.join(';'))).toBeLessThanOrEqual(100);
+    expect(chunks.length).toBeGreaterThan(1);
+  });
+
+  it('one line per chunk when a line alone is at the bound; nothing for nothing', () => {
+    expect(chainLines(['a'.repeat(10), 'b'.repeat(10)], 10)).toEqual([['a'.repeat(10)], ['b'.repeat(10)]]);
+    expect(chainLines([])).toEqual([]);
   });
 });

@@ -12,6 +12,7 @@ import {
   replyError,
   statusWord,
   type StatRow,
+  splitChainedReplies,
 } from '../../../src/haproxy/replies.js';
 import { ERROR_REPLIES, commandOf, reply } from './fixtures.js';
 
@@ -327,5 +328,27 @@ describe('statusWord', () => {
       'MAINT',
       'no check',
     ]);
+  });
+});
+
+describe('splitChainedReplies', () => {
+  it('reads the answers of chained set server commands (captured from HAProxy 2.6)', () => {
+    expect(splitChainedReplies(reply('set-server-chained.txt'), 5)).toEqual([null, 'No such backend.', null, 'No such server.', null]);
+  });
+
+  it.each([
+    ['\n', 1, [null]],
+    ['\n\n\n', 3, [null, null, null]],
+    ['Permission denied\n\n\n', 2, ['Permission denied', null]],
+  ])('%j × %i', (text, count, expected) => {
+    expect(splitChainedReplies(text, count)).toEqual(expected);
+  });
+
+  it.each([
+    ['', 1],
+    ['\n', 2],
+    ['No such server.\n', 1],
+  ])('a short answer %j for %i commands is an error', (text, count) => {
+    expect(() => splitChainedReplies(text, count)).toThrow(HaproxyReplyError);
   });
 });

@@ -66,6 +66,22 @@ describe('SocketApplier', () => {
     await applier.stop();
   });
 
+  it('applies a burst of decisions on one connection, with one read-back per backend', async () => {
+    const { desired, hap, applier, log } = setup();
+    await settle();
+    const reads = hap.reads;
+    desired.set([S1], 'maint', 'app:i1');
+    desired.set([S2], 'drain', 'app:i2');
+    desired.set([S1], 'ready', 'app:i1');
+    await settle();
+    expect(hap.connections).toBe(1);
+    expect(hap.reads - reads).toBe(1);
+    // Only the latest decision per server is sent.
+    expect(hap.commands).toEqual(['set server plone/i1 state ready', 'set server plone/i2 state drain']);
+    expect(log.lines.filter((l) => l.includes('msg="server state set"'))).toHaveLength(2);
+    await applier.stop();
+  });
+
   it('backs off up to its cap while HAProxy is down', async () => {
     const { desired, hap, applier } = setup();
     hap.down = true;

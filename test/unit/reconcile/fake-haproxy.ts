@@ -12,6 +12,10 @@ export class FakeHaproxy implements RuntimeApi {
   pid = 100;
   readonly admin = new Map<string, number>();
   readonly commands: string[] = [];
+  /** Connections opened for set server (one per setServerStates call). */
+  connections = 0;
+  /** `show servers state` calls. */
+  reads = 0;
   /** Servers on which `set server` is accepted but does nothing (like a tracked server). */
   readonly stuck = new Set<string>();
 
@@ -41,8 +45,22 @@ export class FakeHaproxy implements RuntimeApi {
     if (!this.stuck.has(key)) this.admin.set(key, BITS[state]);
   }
 
+  /** Like HAProxy with chained commands: all or nothing reaches it; a refusal is per command. */
+  async setServerStates(changes: readonly { ref: ServerRef; state: AdminState }[]): Promise<(string | null)[]> {
+    this.check();
+    this.connections += 1;
+    return changes.map(({ ref, state }) => {
+      const key = `${ref.backend}/${ref.server}`;
+      this.commands.push(`set server ${key} state ${state}`);
+      if (!this.admin.has(key)) return 'No such server.';
+      if (!this.stuck.has(key)) this.admin.set(key, BITS[state]);
+      return null;
+    });
+  }
+
   async showServersState(backend?: string): Promise<ServerStateRow[]> {
     this.check();
+    this.reads += 1;
     const rows: ServerStateRow[] = [];
     for (const [key, where] of Object.entries(this.servers)) {
       const [be, srv] = key.split('/') as [string, string];
