@@ -163,7 +163,7 @@ async function main(port: NonNullable<typeof parentPort>, data: StubWorkerData):
     return 'Unknown command. Please enter one of the following commands only :\n\n';
   };
 
-  // Non-interactive CLI as HAProxy runs it: one command line, the answer, then HAProxy closes.
+  // Non-interactive CLI as HAProxy runs it: one command line, the answers, then HAProxy closes.
   const haproxy: NetServer = createNetServer((conn) => {
     let buf = '';
     conn.setEncoding('utf8');
@@ -171,7 +171,8 @@ async function main(port: NonNullable<typeof parentPort>, data: StubWorkerData):
       buf += chunk;
       const nl = buf.indexOf('\n');
       if (nl < 0) return;
-      conn.end(answer(buf.slice(0, nl)));
+      // `;` runs several commands on one line, each answered in turn (reference §1), as the applier sends them.
+      conn.end(buf.slice(0, nl).split(';').map(answer).join(''));
     });
     conn.on('error', () => undefined);
   });

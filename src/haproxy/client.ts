@@ -11,7 +11,7 @@ import {
   parseServersState,
   parseShowStat,
   replyError,
-  splitChainedReplies,
+  readChainedReplies,
   type ServerStateRow,
   type StatRow,
 } from './replies.js';
@@ -78,37 +78,56 @@ export class HaproxyClient implements RuntimeApi {
   }
 
   /**
-   * Several `set server` at once: chained with `;` on as few lines (connections) as fit. Returns per
-   * change null (accepted) or HAProxy's refusal text; `not sent: …` for a change that could not be built.
+   * Several `set server` at once, chained with `;` on as few lines (connections) as fit, the last line
+   * ending with the read-back (`show servers state`, of the one backend or of all): a pass of the applier
+   * costs one connection, not two per decision. Returns per change null (accepted) or HAProxy's refusal
+   * text (`not sent: …` for a change that could not be built), and the rows read back.
    * Throws only when HAProxy could not be reached or answered short; the changes are then to be re-sent.
    */
-  async setServerStates(changes: readonly { ref: ServerRef; state: AdminState }[]): Promise<(string | null)[]> {
-    const results: (string | null)[] = changes.map(() => null);
+  async setServerStates(
+    changes: readonly { ref: ServerRef; state: AdminState }[],
+  ): Promise<{ answers: (string | null)[]; rows: ServerStateRow[] }> {
+    const answers: (string | null)[] = changes.map(() => null);
     const sendable: { index: number; line: string }[] = [];
     changes.forEach(({ ref, state }, index) => {
       try {
         sendable.push({ index, line: commands.setServerState(ref, state) });
       } catch (err) {
-        results[index] = `not sent: ${err instanceof Error ? err.message : String(err)}`;
+        answers[index] = `not sent: ${err instanceof Error ? err.message : String(err)}`;
       }
     });
+    if (sendable.length === 0) return { answers, rows: [] };
+    const backends = new Set(sendable.map((c) => (changes[c.index] as { ref: ServerRef }).ref.backend));
+    const readBack = commands.showServersState(backends.size === 1 ? [...backends][0] : undefined);
+    const chunks = commands.chainLines(
+      sendable.map((c) => c.line),
+      commands.MAX_LINE_BYTES - Buffer.byteLength(readBack) - 1,
+    );
     let at = 0;
-    for (const chunk of commands.chainLines(sendable.map((c) => c.line))) {
-      const line = chunk.join(';');
+    let rows: ServerStateRow[] = [];
+    for (const [n, chunk] of chunks.entries()) {
+      const last = n === chunks.length - 1;
+      const line = [...chunk, ...(last ? [readBack] : [])].join(';');
       const reply = await this.send(line);
       this.checkComplete(line, reply);
-      let answers: (string | null)[];
       try {
-        answers = splitChainedReplies(reply, chunk.length);
+        const { answers: got, rest } = readChainedReplies(reply, chunk.length);
+        got.forEach((answer, k) => {
+          answers[(sendable[at + k] as { index: number }).index] = answer;
+        });
+        if (last) {
+          if (replyError(rest) !== null) throw new HaproxyCommandError(this.label, readBack, rest);
+          rows = parseServersState(rest);
+        }
       } catch (err) {
-        throw new HaproxyReplyError(`haproxy ${this.label}: '${commands.preview(line)}': ${(err as Error).message}`);
+        if (err instanceof HaproxyReplyError) {
+          throw new HaproxyReplyError(`haproxy ${this.label}: '${commands.preview(line)}': ${err.message}`);
+        }
+        throw err;
       }
-      answers.forEach((answer, k) => {
-        results[(sendable[at + k] as { index: number }).index] = answer;
-      });
       at += chunk.length;
     }
-    return results;
+    return { answers, rows };
   }
 
   async showServersState(backend?: string): Promise<ServerStateRow[]> {

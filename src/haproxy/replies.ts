@@ -47,25 +47,30 @@ export function replyError(reply: string): string | null {
  * empty line. Returns per command null (success) or the error text, in order.
  */
 export function splitChainedReplies(reply: string, count: number): (string | null)[] {
+  return readChainedReplies(reply, count).answers;
+}
+
+/** splitChainedReplies, and what follows the `count` answers (the output of a chained `show …`). */
+export function readChainedReplies(reply: string, count: number): { answers: (string | null)[]; rest: string } {
   const lines = reply.split('\n');
-  const out: (string | null)[] = [];
+  const answers: (string | null)[] = [];
   let i = 0;
-  while (out.length < count && i < lines.length - 1) {
+  while (answers.length < count && i < lines.length - 1) {
     if (lines[i] === '') {
-      out.push(null);
+      answers.push(null);
       i += 1;
       continue;
     }
     const text: string[] = [];
     while (i < lines.length - 1 && lines[i] !== '') text.push(lines[i++] as string);
     if (i >= lines.length - 1) break; // the error text was not closed by its empty line: cut short
-    out.push(text.join('\n'));
+    answers.push(text.join('\n'));
     i += 1;
   }
-  if (out.length < count) {
-    throw new HaproxyReplyError(`expected ${count} answers to chained commands, read ${out.length} in ${preview(reply)}`);
+  if (answers.length < count) {
+    throw new HaproxyReplyError(`expected ${count} answers to chained commands, read ${answers.length} in ${preview(reply)}`);
   }
-  return out;
+  return { answers, rest: lines.slice(i).join('\n') };
 }
 
 // ---- admin state -------------------------------------------------------------------------------------

@@ -10,8 +10,13 @@ import type { DesiredServer, DesiredState } from './desired.js';
 /** The part of the HAProxy client an applier uses (HaproxyClient satisfies it). */
 export interface RuntimeApi {
   readonly label: string;
-  /** Several changes in as few connections as fit; per change null (accepted) or HAProxy's refusal text. */
-  setServerStates(changes: readonly { ref: ServerRef; state: AdminState }[]): Promise<(string | null)[]>;
+  /**
+   * Several changes in as few connections as fit, with the servers' state read back on the last: per
+   * change null (accepted) or HAProxy's refusal text, and the rows read back.
+   */
+  setServerStates(
+    changes: readonly { ref: ServerRef; state: AdminState }[],
+  ): Promise<{ answers: (string | null)[]; rows: ServerStateRow[] }>;
   showServersState(backend?: string): Promise<ServerStateRow[]>;
   showInfo(): Promise<Record<string, string>>;
 }
@@ -139,8 +144,8 @@ export class SocketApplier {
 
   /**
    * Every pending decision in one pass: the `set server` commands chained on as few connections as fit,
-   * then one read-back per backend (not per server) — a burst of events costs a few connections, not two
-   * per decision. A connection failure throws: nothing is recorded as applied, the pass is re-run.
+   * the read-back chained on the last — a burst of events costs one connection, not two per decision.
+   * A connection failure throws: nothing is recorded as applied, the pass is re-run.
    */
   private async applyBatch(wants: readonly DesiredServer[]): Promise<void> {
     const { log } = this.opts;
@@ -152,7 +157,7 @@ export class SocketApplier {
       }
       return;
     }
-    const answers = await this.api.setServerStates(wants.map((w) => ({ ref: w.ref, state: w.state })));
+    const { answers, rows: readBack } = await this.api.setServerStates(wants.map((w) => ({ ref: w.ref, state: w.state })));
     const accepted: DesiredServer[] = [];
     wants.forEach((want, i) => {
       const refusal = answers[i] ?? null;
@@ -167,11 +172,7 @@ export class SocketApplier {
       });
       this.applied.set(serverKey(want.ref), want.version);
     });
-    const backends = [...new Set(accepted.map((w) => w.ref.backend))];
-    const rows = new Map<string, ServerStateRow>();
-    for (const backend of backends) {
-      for (const row of await this.api.showServersState(backend)) rows.set(`${row.backend}/${row.server}`, row);
-    }
+    const rows = new Map(readBack.map((row) => [`${row.backend}/${row.server}`, row]));
     for (const want of accepted) {
       const key = serverKey(want.ref);
       const row = rows.get(key);

@@ -376,8 +376,8 @@ describe('HaproxyClient: connection bound', () => {
 });
 
 describe('HaproxyClient: several set server at once', () => {
-  it('chains them with ; on one connection and reads each answer (reply captured from HAProxy 2.6)', async () => {
-    const fake = await fakeStatsSocket(answer(reply('set-server-chained.txt')));
+  it('chains them with ; on one connection, the read-back last, and reads each answer (replies captured from HAProxy 2.6)', async () => {
+    const fake = await fakeStatsSocket(answer(reply('set-server-chained.txt') + reply('show-servers-state.txt')));
     const refs = [
       { backend: 'be2', server: 'a' },
       { backend: 'nope', server: 'x' },
@@ -385,31 +385,40 @@ describe('HaproxyClient: several set server at once', () => {
       { backend: 'be', server: 'nope' },
       { backend: 'be2', server: 'a' },
     ];
-    const results = await client(fake.address).setServerStates(refs.map((ref) => ({ ref, state: 'ready' as const })));
-    expect(results).toEqual([null, 'No such backend.', null, 'No such server.', null]);
+    const { answers, rows } = await client(fake.address).setServerStates(refs.map((ref) => ({ ref, state: 'ready' as const })));
+    expect(answers).toEqual([null, 'No such backend.', null, 'No such server.', null]);
+    expect(rows).toEqual(parseServersState(reply('show-servers-state.txt')));
     expect(fake.connections).toBe(1);
-    expect(fake.lines[0]).toBe(refs.map((r) => `set server ${r.backend}/${r.server} state ready`).join(';'));
+    expect(fake.lines[0]).toBe(
+      [...refs.map((r) => `set server ${r.backend}/${r.server} state ready`), 'show servers state'].join(';'),
+    );
   });
 
   it('splits a long batch over several lines, each within the line bound', async () => {
-    const fake = await fakeStatsSocket((line, socket) => socket.end('\n'.repeat(line.split(';').length)));
+    const state = reply('show-servers-state-be.txt');
+    const fake = await fakeStatsSocket((line, socket) => {
+      const cmds = line.split(';');
+      const readBack = cmds[cmds.length - 1]?.startsWith('show servers state') === true;
+      socket.end('\n'.repeat(cmds.length - (readBack ? 1 : 0)) + (readBack ? state : ''));
+    });
     const changes = Array.from({ length: 100 }, (_, i) => ({ ref: { backend: 'plone', server: `instance${i}` }, state: 'maint' as const }));
-    const results = await client(fake.address).setServerStates(changes);
-    expect(results).toEqual(changes.map(() => null));
+    const { answers } = await client(fake.address).setServerStates(changes);
+    expect(answers).toEqual(changes.map(() => null));
     expect(fake.connections).toBeGreaterThan(1);
     expect(fake.lines.every((l) => Buffer.byteLength(l) <= 1024)).toBe(true);
-    expect(fake.lines.join(';').split(';')).toHaveLength(100);
+    expect(fake.lines.join(';').split(';')).toHaveLength(101);
+    expect(fake.lines[fake.lines.length - 1]).toMatch(/;show servers state plone$/);
   });
 
   it('does not send a change with a bad name, and sends the rest', async () => {
-    const fake = await fakeStatsSocket(answer('\n'));
-    const results = await client(fake.address).setServerStates([
+    const fake = await fakeStatsSocket(answer('\n' + reply('show-servers-state.txt')));
+    const { answers } = await client(fake.address).setServerStates([
       { ref: { backend: 'be;x', server: 's' }, state: 'maint' },
       { ref: { backend: 'be', server: 's2' }, state: 'maint' },
     ]);
-    expect(results[0]).toMatch(/^not sent: backend name "be;x" is not a valid HAProxy name/);
-    expect(results[1]).toBeNull();
-    expect(fake.lines).toEqual(['set server be/s2 state maint']);
+    expect(answers[0]).toMatch(/^not sent: backend name "be;x" is not a valid HAProxy name/);
+    expect(answers[1]).toBeNull();
+    expect(fake.lines).toEqual(['set server be/s2 state maint;show servers state']);
   });
 
   it('a short answer is a HaproxyReplyError (re-sent later), not success', async () => {

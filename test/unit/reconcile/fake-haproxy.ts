@@ -14,7 +14,7 @@ export class FakeHaproxy implements RuntimeApi {
   readonly commands: string[] = [];
   /** Connections opened for set server (one per setServerStates call). */
   connections = 0;
-  /** `show servers state` calls. */
+  /** `show servers state` calls of their own (not chained after set server). */
   reads = 0;
   /** Servers on which `set server` is accepted but does nothing (like a tracked server). */
   readonly stuck = new Set<string>();
@@ -45,22 +45,30 @@ export class FakeHaproxy implements RuntimeApi {
     if (!this.stuck.has(key)) this.admin.set(key, BITS[state]);
   }
 
-  /** Like HAProxy with chained commands: all or nothing reaches it; a refusal is per command. */
-  async setServerStates(changes: readonly { ref: ServerRef; state: AdminState }[]): Promise<(string | null)[]> {
+  /** Like HAProxy with chained commands: one connection; a refusal is per command; the read-back chained last. */
+  async setServerStates(
+    changes: readonly { ref: ServerRef; state: AdminState }[],
+  ): Promise<{ answers: (string | null)[]; rows: ServerStateRow[] }> {
     this.check();
     this.connections += 1;
-    return changes.map(({ ref, state }) => {
+    const answers = changes.map(({ ref, state }) => {
       const key = `${ref.backend}/${ref.server}`;
       this.commands.push(`set server ${key} state ${state}`);
       if (!this.admin.has(key)) return 'No such server.';
       if (!this.stuck.has(key)) this.admin.set(key, BITS[state]);
       return null;
     });
+    const backends = new Set(changes.map((c) => c.ref.backend));
+    return { answers, rows: this.rows(backends.size === 1 ? [...backends][0] : undefined) };
   }
 
   async showServersState(backend?: string): Promise<ServerStateRow[]> {
     this.check();
     this.reads += 1;
+    return this.rows(backend);
+  }
+
+  private rows(backend: string | undefined): ServerStateRow[] {
     const rows: ServerStateRow[] = [];
     for (const [key, where] of Object.entries(this.servers)) {
       const [be, srv] = key.split('/') as [string, string];
