@@ -26,6 +26,13 @@ export interface ListenOptions {
   readonly stopSignal: Promise<string>;
 }
 
+/**
+ * In a burst of events, HAProxy gets the decisions of this long together, on one connection: a connection
+ * per decision made the protocol benchmark's listener slower than supervisord's own floor. A lone stop is
+ * never delayed; at worst a decision in a burst waits this long.
+ */
+const BATCH_WINDOW_MS = 2;
+
 /** How long, at shutdown, pending HAProxy changes may still be flushed (supervisord SIGKILLs after stopwaitsecs). */
 const FLUSH_MS = 2000;
 
@@ -45,6 +52,7 @@ export async function listen(opts: ListenOptions): Promise<number> {
         backoffMinMs: 250,
         backoffMaxMs: 5000,
         dryRun: opts.dryRun,
+        batchWindowMs: BATCH_WINDOW_MS,
       }),
   );
   desired.onChange(() => {

@@ -29,6 +29,8 @@ export interface ApplierOptions {
   readonly backoffMinMs: number;
   readonly backoffMaxMs: number;
   readonly dryRun: boolean;
+  /** Least time between two passes while decisions keep coming (0: none); the first is never delayed. */
+  readonly batchWindowMs: number;
 }
 
 export interface ApplierStatus {
@@ -50,6 +52,7 @@ export class SocketApplier {
   private loopDone: Promise<void> = Promise.resolve();
   private readonly stopper = new AbortController();
   private nextHeartbeat = 0;
+  private lastPassAt = Number.NEGATIVE_INFINITY;
   private readonly idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -108,8 +111,14 @@ export class SocketApplier {
       this.woken = false;
       try {
         if (this.opts.clock.now() >= this.nextHeartbeat) await this.heartbeat();
-        const pending = this.pendingServers();
-        if (pending.length > 0 && this.running) await this.applyBatch(pending);
+        if (this.pendingServers().length > 0 && this.running) {
+          // The first decision after a quiet spell goes out at once; in a burst, passes are spaced by the
+          // batch window so that the decisions made meanwhile share one connection.
+          const wait = this.lastPassAt + this.opts.batchWindowMs - this.opts.clock.now();
+          if (wait > 0) await this.idle(wait, true);
+          this.lastPassAt = this.opts.clock.now();
+          await this.applyBatch(this.pendingServers());
+        }
         this.recovered();
         if (this.pendingServers().length === 0) this.notifyIdle();
         await this.idle(Math.max(0, this.nextHeartbeat - this.opts.clock.now()));

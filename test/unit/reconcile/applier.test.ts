@@ -22,6 +22,7 @@ function setup(opts: { dryRun?: boolean } = {}) {
     backoffMinMs: 250,
     backoffMaxMs: 4000,
     dryRun: opts.dryRun ?? false,
+    batchWindowMs: 2,
   });
   desired.onChange(() => applier.kick());
   applier.start();
@@ -79,6 +80,22 @@ describe('SocketApplier', () => {
     // Only the latest decision per server is sent.
     expect(hap.commands).toEqual(['set server plone/i1 state ready', 'set server plone/i2 state drain']);
     expect(log.lines.filter((l) => l.includes('msg="server state set"'))).toHaveLength(2);
+    await applier.stop();
+  });
+
+  it('sends a lone decision at once; in a burst, spaces passes by the batch window', async () => {
+    const { desired, hap, applier } = setup();
+    await vi.advanceTimersByTimeAsync(100);
+    desired.set([S1], 'maint', 'app:i1');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(hap.connections).toBe(1);
+    desired.set([S2], 'maint', 'app:i2');
+    desired.set([S1], 'ready', 'app:i1');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(hap.connections).toBe(1);
+    await vi.advanceTimersByTimeAsync(2);
+    expect(hap.connections).toBe(2);
+    expect(hap.commands.slice(1)).toEqual(['set server plone/i1 state ready', 'set server plone/i2 state maint']);
     await applier.stop();
   });
 
