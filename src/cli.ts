@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S node --max-semi-space-size=1 --optimize-for-size
 // Entry point: parse the command line, load the config, run the chosen command, map errors to exit codes.
 // The shebang caps V8's young generation at 1 MB per semi-space: the listener allocates a little per event
 // forever, and by default V8 grows that space to 16 MB per semi-space under a burst, which shows as RSS

@@ -67,7 +67,9 @@ export async function runWarmup(
       const result = await untilAborted(probe({ url, headers: spec.headers, timeoutMs, signal }, spec.expect), signal);
       onProgress?.({ url: url.href, attempt, result });
       if (result.ok) break;
-      lastError = `${url.href}: ${result.error}`;
+      // A try the deadline cut short says nothing new: keep the reason of the last real failure.
+      const cutByDeadline = timeoutMs < spec.timeoutMs && result.status === null && result.error.startsWith('timeout');
+      if (!cutByDeadline || lastError === null) lastError = `${url.href}: ${result.error}`;
       // Sleep no later than the deadline, so the outcome is reported when it passes, not an interval after.
       const wait = Math.min(spec.intervalMs, deadline - clock.now());
       if (wait > 0) await clock.sleep(wait, signal);

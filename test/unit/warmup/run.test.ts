@@ -173,8 +173,23 @@ describe('runWarmup', () => {
       passed: false,
       tries: 2,
       elapsedMs: 15_000,
-      lastError: `${A.href}: timeout after 4000ms`,
+      // The second try was cut by the deadline: the reason shown is the last real one.
+      lastError: `${A.href}: timeout after 10000ms`,
     });
+  });
+
+  it('keeps the last real failure when the deadline cuts the final try short', async () => {
+    const calls: Call[] = [];
+    const probe: Probe = async (req) => {
+      calls.push({ url: req.url.href, timeoutMs: req.timeoutMs, at: Date.now(), req });
+      if (calls.length === 1) return { ok: false, status: 503, error: 'unexpected status 503', ms: 0 };
+      await systemClock.sleep(req.timeoutMs, req.signal);
+      return { ok: false, status: null, error: `timeout after ${req.timeoutMs}ms`, ms: req.timeoutMs };
+    };
+    const run = track(runWarmup(spec({ timeoutMs: 10_000, deadlineMs: 1001 }), [A], { probe, clock: systemClock }, new AbortController().signal));
+    await vi.advanceTimersByTimeAsync(1001);
+    expect(calls.map((c) => c.timeoutMs)).toEqual([1001, 1]);
+    expect(run.value?.lastError).toBe(`${A.href}: unexpected status 503`);
   });
 
   it('does not sleep past the deadline when the interval is longer than the time left', async () => {
