@@ -40,6 +40,8 @@ export interface ApplierStatus {
   readonly pending: number;
 }
 
+const WOKEN = Symbol('woken');
+
 export class SocketApplier {
   /** serverKey → version of the decision last applied (or given up on) on this socket. */
   private readonly applied = new Map<string, number>();
@@ -230,9 +232,11 @@ export class SocketApplier {
     if (!this.running) return;
     if (!ignoreKicks && this.woken) return;
     const timer = new AbortController();
-    const onStop = () => timer.abort();
+    // A reason given, so that no DOMException (with its stack) is built on every wake-up: one per event
+    // in a burst.
+    const onStop = () => timer.abort(WOKEN);
     this.stopper.signal.addEventListener('abort', onStop, { once: true });
-    if (!ignoreKicks) this.wake = () => timer.abort();
+    if (!ignoreKicks) this.wake = () => timer.abort(WOKEN);
     try {
       await this.opts.clock.sleep(ms, timer.signal);
     } catch {
