@@ -14,6 +14,7 @@ import {
   mismatches,
   mixedEvent,
   startFloor,
+  startNodeFloor,
   startListenerRig,
   UNMAPPED,
   unmappedEvent,
@@ -69,7 +70,10 @@ async function run(ctx: BenchContext): Promise<string> {
   const ours = new Subject(rig.driver, (i) => mixedEvent(rig.sup, i));
   const bare = await ctx.teardown.own('listener (unmapped)', startListenerRig(ctx.dir, 'unmapped'), (r) => r.stop());
   const unmapped = new Subject(bare.driver, (i) => unmappedEvent(bare.sup, i));
-  const subjects = [floor, ours, unmapped];
+  const nodeDriver = await ctx.teardown.own('node floor', startNodeFloor(join(ctx.dir, 'node-floor.log')), (d) => d.stop());
+  const nodeSup = new Supervisor(ALL_PROGRAMS);
+  const nodeFloor = new Subject(nodeDriver, (i) => mixedEvent(nodeSup, i));
+  const subjects = [floor, ours, unmapped, nodeFloor];
 
   for (const s of subjects) await s.run(warmup, false);
   for (let r = 0; r < rounds; r++) {
@@ -77,7 +81,7 @@ async function run(ctx: BenchContext): Promise<string> {
     for (const s of subjects) await s.run(n / rounds, true);
   }
   const settled = await rig.stubs.quiet(500, 30_000);
-  await Promise.all([floorDriver.stop(), rig.stop(), bare.stop()]);
+  await Promise.all([floorDriver.stop(), rig.stop(), bare.stop(), nodeDriver.stop()]);
   const log = await scanLog(rig.stderrPath);
 
   const f = summarize(floor.latencies());
@@ -109,6 +113,8 @@ async function run(ctx: BenchContext): Promise<string> {
     ...log.samples.map((s) => `  ${s}`),
     `same listener, unmapped events only (protocol path, no HAProxy work): ${rate(unmapped.perSecond())} ` +
       `(${ratio(unmapped.perSecond(), floor.perSecond())} of the floor), ack p50 ${duration(u.p50)}, p99 ${duration(u.p99)}`,
+    `node itself, acknowledging only (our codec, no listener): ${rate(nodeFloor.perSecond())} ` +
+      `(${ratio(nodeFloor.perSecond(), floor.perSecond())} of the floor), ack p50 ${duration(summarize(nodeFloor.latencies()).p50)}`,
     `goal (at least the floor's rate): ${goal ? 'met' : 'MISSED'}`,
   ];
   return lines.join('\n') + '\n';

@@ -2,7 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { requireBuiltCli } from '../test/support/paths.js';
 import { ProtocolDriver } from './driver.js';
 import { program, Supervisor, type ProgramName } from './frames.js';
@@ -145,6 +145,21 @@ while True:
 
 export function startFloor(stderrPath: string): Promise<ProtocolDriver> {
   return ProtocolDriver.start('/usr/bin/python3', ['-c', FLOOR_PY], { stderrPath, env: { PYTHONIOENCODING: 'utf-8' } });
+}
+
+/** A Node process that only acknowledges, with the listener's own codec: the floor of Node itself. */
+const NODE_FLOOR_JS = (protocolJs: string): string => `
+import { ACK_AND_READY, EventParser, READY } from ${JSON.stringify(protocolJs)};
+const parser = new EventParser();
+process.stdout.write(READY);
+process.stdin.on('data', (chunk) => {
+  for (const _ of parser.push(chunk)) process.stdout.write(ACK_AND_READY);
+});
+`;
+
+export function startNodeFloor(stderrPath: string): Promise<ProtocolDriver> {
+  const protocolJs = join(dirname(requireBuiltCli()), 'supervisor', 'protocol.js');
+  return ProtocolDriver.start(process.execPath, ['--input-type=module', '-e', NODE_FLOOR_JS(protocolJs)], { stderrPath });
 }
 
 /** What the stub HAProxy should show for each mapped server, from the state supervisord last reported. */
