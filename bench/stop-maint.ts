@@ -1,5 +1,6 @@
 // Benchmark: from `stopProcess` to the server out of rotation in HAProxy, health checks alone against the listener.
 
+import { prng } from '../test/support/frames.js';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { renderComparison } from './compare.js';
@@ -37,17 +38,6 @@ async function pollUntil(stack: MaintStack, program: string, done: (status: stri
   }
 }
 
-/** A seeded PRNG (mulberry32): the same pauses on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * stopProcess, wait until HAProxy shows `out`; startProcess, wait until it shows UP again. `pause()` is waited
@@ -77,7 +67,7 @@ async function run(ctx: BenchContext): Promise<string> {
   // Health checks find a stopped server within one `inter` (1 s) whatever else runs, so the baseline's cycles
   // run on every program at once, and fewer of them: its figures are set by the check interval, not by load.
   const baselinePerProgram = ctx.quick ? 2 : 8;
-  const random = seeded(5);
+  const random = prng(5);
   const checkPhase = (): Promise<void> => sleep(random() * CHECK_INTERVAL_MS);
   const noPause = (): Promise<void> => Promise.resolve();
   const stack = await startMaintStack({ dir: ctx.dir, programs, check: CHECK }, ctx.teardown);
