@@ -1,8 +1,8 @@
 // Benchmark: from `stopProcess` to the server out of rotation in HAProxy, health checks alone against the listener.
 
-import { prng } from '../test/support/frames.js';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { prng } from '../test/support/frames.js';
 import { renderComparison } from './compare.js';
 import type { Benchmark, BenchContext } from './context.js';
 import { count, duration } from './format.js';
