@@ -1,5 +1,7 @@
 // supervisord's side of the wire: event frames (len in code points) and in-step PROCESS_STATE cycles per program.
 
+import { frame as supportFrame, type HeaderFields } from '../test/support/frames.js';
+
 /** A process as supervisord names it; group = process for a plain [program:x]. */
 export interface ProgramName {
   readonly group: string;
@@ -11,13 +13,10 @@ type State = 'STARTING' | 'RUNNING' | 'STOPPING' | 'STOPPED';
 /** The cycle `supervisorctl restart` walks a process through, one event per step. */
 const NEXT: Record<State, State> = { RUNNING: 'STOPPING', STOPPING: 'STOPPED', STOPPED: 'STARTING', STARTING: 'RUNNING' };
 
-/**
- * One frame: header line, then the payload. supervisord 4.x counts `len` in Unicode code points (Python
- * `len(str)`), not bytes and not UTF-16 units: `[...payload].length` is that count.
- */
-export function frame(header: Readonly<Record<string, string | number>>, payload: string): Buffer {
-  const fields = Object.entries({ ...header, len: [...payload].length }).map(([k, v]) => `${k}:${v}`);
-  return Buffer.from(`${fields.join(' ')}\n${payload}`, 'utf8');
+/** One frame as supervisord writes it (len in code points: see test/support/frames.ts). */
+export function frame(header: HeaderFields & { readonly eventname: string }, payload: string): Buffer {
+  const { eventname, ...fields } = header;
+  return Buffer.from(supportFrame(eventname, payload, fields), 'utf8');
 }
 
 interface Tracked {

@@ -1,7 +1,7 @@
 // Command-line parsing (pure): subcommand, options, and the positional form of the Python tool.
 
 import { parseDuration } from './config/duration.js';
-import { UsageError } from './errors.js';
+import { errorText, UsageError } from './errors.js';
 
 export type Command = 'listen' | 'check' | 'status' | 'restart';
 
@@ -81,7 +81,7 @@ export function parseArgs(argv: readonly string[]): Args {
       try {
         return parseDuration(v);
       } catch (err) {
-        throw new UsageError(`${flag}: ${err instanceof Error ? err.message : String(err)}`);
+        throw new UsageError(`${flag}: ${errorText(err)}`);
       }
     };
     if (flag.startsWith('-') && !['--config', '-c', '--log-level', '--help', '-h'].includes(flag)) {

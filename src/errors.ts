@@ -13,6 +13,9 @@ export type ErrorCode =
   | 'XMLRPC_TRANSPORT'
   | 'RESTART_STOPPED';
 
+/** The message of anything thrown, for logs and error texts. */
+export const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
 export abstract class AppError extends Error {
   abstract readonly code: ErrorCode;
 }

@@ -1,5 +1,6 @@
 // `check`: the config against the live systems — sockets reachable at admin level, every server and process exists.
 
+import { errorText } from '../errors.js';
 import type { Config, ProgramRule } from '../config/types.js';
 import { findRule, resolveProcess, warmupSpecOf } from '../config/resolve.js';
 import type { ServerStateRow } from '../haproxy/replies.js';
@@ -9,7 +10,7 @@ import { namespec } from '../supervisor/types.js';
 import type { Probe } from '../warmup/probe.js';
 import type { ProbeTarget } from '../warmup/types.js';
 import { resolveRequests } from '../warmup/urls.js';
-import { errorText, type LiveHaproxy, type LiveSupervisor } from './live.js';
+import { type LiveHaproxy, type LiveSupervisor } from './live.js';
 
 export type Finding = { readonly verdict: 'ok' | 'FAIL' | 'skip'; readonly subject: string; readonly detail: string };
 
@@ -77,10 +78,8 @@ async function checkSocket(h: LiveHaproxy): Promise<{ finding: Finding; rows: Se
   const subject = `haproxy ${h.label}`;
   let version = '';
   try {
-    const info = await h.send('show info');
-    const v = /^Version: (.*)$/m.exec(info)?.[1];
-    const pid = /^Pid: (.*)$/m.exec(info)?.[1];
-    version = `HAProxy ${v ?? '?'}, pid ${pid ?? '?'}`;
+    const info = await h.showInfo();
+    version = `HAProxy ${info['Version'] ?? '?'}, pid ${info['Pid'] ?? '?'}`;
   } catch (err) {
     return { finding: { verdict: 'FAIL', subject, detail: `unreachable: ${errorText(err)}` }, rows: null };
   }

@@ -6,16 +6,7 @@ import { SupervisorRpc } from '../supervisor/rpc.js';
 import type { LiveHaproxy, LiveSupervisor } from './live.js';
 
 export function liveHaproxies(config: Config): LiveHaproxy[] {
-  return config.haproxy.sockets.map((address) => {
-    const client = new HaproxyClient(address, { timeoutMs: config.haproxy.timeoutMs });
-    return {
-      label: client.label,
-      send: (command) => client.send(command),
-      setServerState: (ref, state) => client.setServerState(ref, state),
-      serverStats: () => client.showStat(),
-      showServersState: (backend) => client.showServersState(backend),
-    };
-  });
+  return config.haproxy.sockets.map((address) => new HaproxyClient(address, { timeoutMs: config.haproxy.timeoutMs }));
 }
 
 /** Callers check first that config.supervisor.url is set. */

@@ -1,5 +1,6 @@
 // The default command: run as a supervisord [eventlistener:x] and keep HAProxy in step.
 
+import { errorText } from '../errors.js';
 import { systemClock } from '../clock.js';
 import type { Config } from '../config/types.js';
 import { HaproxyClient } from '../haproxy/client.js';
@@ -109,13 +110,13 @@ export async function listen(opts: ListenOptions): Promise<number> {
       log.error('event could not be handled; acknowledged anyway', {
         event: raw.header['eventname'],
         serial: raw.header['serial'],
-        error: err instanceof Error ? err.message : String(err),
+        error: errorText(err),
       }),
   }).then(
     () => 'eof',
     (err: unknown) => {
       log.error('malformed input from supervisord; exiting so it restarts the listener', {
-        error: err instanceof Error ? err.message : String(err),
+        error: errorText(err),
       });
       code = 1;
       return 'protocol-error';

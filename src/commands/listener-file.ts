@@ -1,8 +1,8 @@
 // Reads the listener's state file for `status`: its snapshot, and whether the listener that wrote it still runs.
 
+import { errorText } from '../errors.js';
 import { readFile } from 'node:fs/promises';
 import { parseSnapshot } from '../reconcile/snapshot.js';
-import { errorText } from './live.js';
 import type { ListenerView } from './report.js';
 
 export async function readListenerFile(path: string): Promise<ListenerView> {

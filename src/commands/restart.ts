@@ -4,12 +4,12 @@ import type { RestartArgs } from '../args.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/types.js';
 import { resolveProcess } from '../config/resolve.js';
-import { AppError, RestartStopped, UsageError } from '../errors.js';
+import { AppError, errorText, RestartStopped, UsageError } from '../errors.js';
 import { serverKey, type ServerRef } from '../haproxy/types.js';
 import type { ProcessInfo } from '../supervisor/rpc.js';
 import { inService } from './agreement.js';
 import { lastHealthyViolations } from './guard.js';
-import { errorText, type LiveHaproxy, type LiveSupervisor } from './live.js';
+import { type LiveHaproxy, type LiveSupervisor } from './live.js';
 import type { ServerStat } from './report.js';
 import { nameOf, selectProcesses } from './select.js';
 
@@ -88,7 +88,7 @@ async function restartOne(deps: RestartDeps, step: Step, say: (msg: string) => v
   const servers = step.servers.map(serverKey).join(',');
   // 1. Guard: the backend keeps at least one other server in service on every socket.
   for (const h of haproxies) {
-    const rows = await h.serverStats();
+    const rows = await h.showStat();
     const missing = step.servers.filter((r) => !rows.some((row) => row.proxy === r.backend && row.server === r.server));
     if (missing.length > 0) throw new RestartStopped(`${missing.map(serverKey).join(', ')} not found on ${h.label}`);
     const violations = lastHealthyViolations(step.servers, rows, h.label);
@@ -156,7 +156,7 @@ function rowOf(rows: readonly ServerStat[], ref: ServerRef): ServerStat | undefi
 async function sessionsLeft(haproxies: readonly LiveHaproxy[], refs: readonly ServerRef[]): Promise<number> {
   let left = 0;
   for (const h of haproxies) {
-    const rows = await h.serverStats();
+    const rows = await h.showStat();
     for (const ref of refs) {
       const row = rowOf(rows, ref);
       left += (row?.scur ?? 0) + (row?.qcur ?? 0);
@@ -171,7 +171,7 @@ async function statusesOf(
 ): Promise<{ where: string; status: string }[]> {
   const out: { where: string; status: string }[] = [];
   for (const h of haproxies) {
-    const rows = await h.serverStats();
+    const rows = await h.showStat();
     for (const ref of refs) out.push({ where: `${h.label} ${serverKey(ref)}`, status: rowOf(rows, ref)?.status ?? 'missing' });
   }
   return out;

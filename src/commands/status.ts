@@ -1,8 +1,9 @@
 // `status`: one table of every mapped process, its supervisord state and its servers on every HAProxy socket.
 
+import { errorText } from '../errors.js';
 import type { Config } from '../config/types.js';
 import { readListenerFile } from './listener-file.js';
-import { errorText, statsOfAll, type LiveHaproxy, type LiveSupervisor } from './live.js';
+import { statsOfAll, type LiveHaproxy, type LiveSupervisor } from './live.js';
 import { buildReport, renderTable, reportJson } from './report.js';
 
 export interface StatusDeps {

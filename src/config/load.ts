@@ -1,7 +1,7 @@
 // Reads a config file from disk and hands its text to the pure parser.
 
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../errors.js';
+import { ConfigError, errorText } from '../errors.js';
 import { parseConfig } from './parse.js';
 import type { Config } from './types.js';
 
@@ -11,7 +11,7 @@ export function loadConfig(path: string, env: Record<string, string | undefined>
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = errorText(err);
     throw new ConfigError(path, null, null, `cannot read the file: ${reason}`);
   }
   return parseConfig(text, path, env);

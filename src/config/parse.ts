@@ -1,7 +1,7 @@
 // The INI contract read into a validated Config (pure): every problem is a ConfigError naming file, section and key.
 
 import { parse as parseIni } from 'ini';
-import { ConfigError } from '../errors.js';
+import { ConfigError, errorText } from '../errors.js';
 import { parseSocketAddress } from '../haproxy/address.js';
 import { isValidName } from '../haproxy/commands.js';
 import type { SocketAddress } from '../haproxy/types.js';
@@ -237,7 +237,7 @@ class Reader {
     try {
       return fn();
     } catch (err) {
-      throw new ConfigError(this.file, this.section, key, err instanceof Error ? err.message : String(err));
+      throw new ConfigError(this.file, this.section, key, errorText(err));
     }
   }
 }

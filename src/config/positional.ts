@@ -1,6 +1,6 @@
 // The Python tool's command line (`SOCKET PROGRAM:BACKEND/SERVER …`) read into a Config, without warm-up.
 
-import { ConfigError } from '../errors.js';
+import { ConfigError, errorText } from '../errors.js';
 import type { Config, ProcessMatch, ProgramRule } from './types.js';
 import {
   DEFAULT_HAPROXY_TIMEOUT_MS,
@@ -86,6 +86,6 @@ function inArg<T>(arg: string, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    throw new ConfigError(COMMAND_LINE, null, arg, err instanceof Error ? err.message : String(err));
+    throw new ConfigError(COMMAND_LINE, null, arg, errorText(err));
   }
 }

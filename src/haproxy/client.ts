@@ -1,7 +1,7 @@
 // The one module that opens HAProxy stats-socket connections: one command per connection, bounded in time.
 
 import { connect, type Socket } from 'node:net';
-import { HaproxyCommandError, HaproxyConnectError, HaproxyReplyError } from '../errors.js';
+import { errorText, HaproxyCommandError, HaproxyConnectError, HaproxyReplyError } from '../errors.js';
 import type { RuntimeApi } from '../reconcile/applier.js';
 import * as commands from './commands.js';
 import { Semaphore } from './limit.js';
@@ -93,7 +93,7 @@ export class HaproxyClient implements RuntimeApi {
       try {
         sendable.push({ index, line: commands.setServerState(ref, state) });
       } catch (err) {
-        answers[index] = `not sent: ${err instanceof Error ? err.message : String(err)}`;
+        answers[index] = `not sent: ${errorText(err)}`;
       }
     });
     if (sendable.length === 0) return { answers, rows: [] };
@@ -173,7 +173,7 @@ export class HaproxyClient implements RuntimeApi {
 
   /** A command we refused to build or send (bad name, newline…): retrying it would not help. */
   private notSent(command: string, err: unknown): HaproxyCommandError {
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = errorText(err);
     return new HaproxyCommandError(this.label, command, `not sent: ${reason}`);
   }
 

@@ -44,13 +44,9 @@ export function replyError(reply: string): string | null {
 /**
  * The answers to `count` chained commands that print nothing on success (`set server …;set server …`):
  * each answer ends with an empty line, so success is a lone empty line and an error is its text, then an
- * empty line. Returns per command null (success) or the error text, in order.
+ * empty line. Returns per command null (success) or the error text, in order, and what follows the
+ * `count` answers (the output of a chained `show …`).
  */
-export function splitChainedReplies(reply: string, count: number): (string | null)[] {
-  return readChainedReplies(reply, count).answers;
-}
-
-/** splitChainedReplies, and what follows the `count` answers (the output of a chained `show …`). */
 export function readChainedReplies(reply: string, count: number): { answers: (string | null)[]; rest: string } {
   const lines = reply.split('\n');
   const answers: (string | null)[] = [];

@@ -1,6 +1,7 @@
 // Converges one HAProxy stats socket to the desired state; one applier per socket, each on its own.
 
 import type { Clock } from '../clock.js';
+import { errorText, HaproxyCommandError } from '../errors.js';
 import type { ServerStateRow } from '../haproxy/replies.js';
 import { adminStateOf, infoIdentity } from '../haproxy/replies.js';
 import { serverKey, type AdminState, type ServerRef } from '../haproxy/types.js';
@@ -179,7 +180,7 @@ export class SocketApplier {
       // HAProxy refused (no such server, permission denied): retrying the same decision won't help.
       log.error('haproxy refused command', {
         ...fieldsOf(want),
-        error: `haproxy ${this.label}: 'set server ${serverKey(want.ref)} state ${want.state}' failed: ${refusal.trim()}`,
+        error: new HaproxyCommandError(this.label, `set server ${serverKey(want.ref)} state ${want.state}`, refusal).message,
       });
       this.applied.set(serverKey(want.ref), want.version);
     });
@@ -204,7 +205,7 @@ export class SocketApplier {
   }
 
   private outage(err: unknown): void {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorText(err);
     if (this.reachable !== false) {
       this.opts.log.error('haproxy unreachable; will keep retrying', {
         socket: this.label,

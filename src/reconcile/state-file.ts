@@ -1,5 +1,6 @@
 // Keeps the listener's state file up to date: coalesced, atomic writes (temp file + rename), off the event path.
 
+import { errorText } from '../errors.js';
 import { rename, writeFile } from 'node:fs/promises';
 import type { Logger } from '../log.js';
 import type { ListenerSnapshot } from './snapshot.js';
@@ -49,7 +50,7 @@ export class StateFileWriter {
     } catch (err) {
       // Not worth stopping for: status shows less. Said once, not on every write.
       if (!this.failing) {
-        this.log.warn('cannot write the state file', { path: this.path, error: err instanceof Error ? err.message : String(err) });
+        this.log.warn('cannot write the state file', { path: this.path, error: errorText(err) });
       }
       this.failing = true;
     }

@@ -14,7 +14,6 @@ function fakeSocket(label: string, level: 'admin' | 'operator' | 'user', rows: S
     label,
     async send(command) {
       if (down) throw new Error('connect ECONNREFUSED');
-      if (command === 'show info') return 'Name: HAProxy\nVersion: 2.6.12-1+deb12u4\nPid: 42\n\n';
       if (command === 'set server') return level === 'admin' ? "Require 'backend/server'.\n\n" : 'Permission denied\n\n';
       if (command === 'show sess 0x1') return level === 'user' ? 'Permission denied\n\n' : 'Session not found.\n\n';
       throw new Error(`unexpected ${command}`);
@@ -22,7 +21,11 @@ function fakeSocket(label: string, level: 'admin' | 'operator' | 'user', rows: S
     async setServerState() {
       throw new Error('check must not change anything');
     },
-    async serverStats() {
+    async showInfo() {
+      if (down) throw new Error('connect ECONNREFUSED');
+      return { Name: 'HAProxy', Version: '2.6.12-1+deb12u4', Pid: '42' };
+    },
+    async showStat() {
       return [];
     },
     async showServersState() {

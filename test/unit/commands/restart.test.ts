@@ -31,10 +31,13 @@ class FakeHaproxy implements LiveHaproxy {
     const row = this.rows.get(key) as ServerStat;
     this.rows.set(key, { ...row, status: state === 'ready' ? 'UP' : state.toUpperCase() });
   }
-  async serverStats(): Promise<ServerStat[]> {
+  async showStat(): Promise<ServerStat[]> {
     // Sessions drain one per look.
     for (const [k, r] of this.rows) if (r.scur > 0) this.rows.set(k, { ...r, scur: r.scur - 1 });
     return [...this.rows.values()];
+  }
+  async showInfo(): Promise<Record<string, string>> {
+    return {};
   }
   async showServersState(): Promise<ServerStateRow[]> {
     return [];

@@ -12,7 +12,7 @@ import {
   replyError,
   statusWord,
   type StatRow,
-  splitChainedReplies,
+  readChainedReplies,
 } from '../../../src/haproxy/replies.js';
 import { ERROR_REPLIES, commandOf, reply } from './fixtures.js';
 
@@ -331,7 +331,9 @@ describe('statusWord', () => {
   });
 });
 
-describe('splitChainedReplies', () => {
+describe('readChainedReplies', () => {
+  const splitChainedReplies = (reply: string, count: number) => readChainedReplies(reply, count).answers;
+
   it('reads the answers of chained set server commands (captured from HAProxy 2.6)', () => {
     expect(splitChainedReplies(reply('set-server-chained.txt'), 5)).toEqual([null, 'No such backend.', null, 'No such server.', null]);
   });
