@@ -16,6 +16,7 @@ import { parsePositional } from './config/positional.js';
 import type { Config } from './config/types.js';
 import { AppError, ConfigError } from './errors.js';
 import { createLogger, type Level } from './log.js';
+import { stdinSource, stdoutSink } from './supervisor/stdio.js';
 import { httpProbe } from './warmup/probe.js';
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -41,8 +42,8 @@ async function main(argv: readonly string[]): Promise<number> {
         config,
         dryRun: args.dryRun,
         log: createLogger(undefined, args.logLevel as Level),
-        input: process.stdin,
-        output: process.stdout,
+        input: stdinSource(),
+        output: stdoutSink(),
         env: process.env,
         stopSignal: stopSignal(),
       });

@@ -4,6 +4,8 @@ export interface Clock {
   now(): number;
   /** Resolves after ms, or rejects with the signal's reason when aborted. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Calls fn once after ms unless the returned function is called first. */
+  timer(ms: number, fn: () => void): () => void;
 }
 
 export const systemClock: Clock = {
@@ -24,4 +26,8 @@ export const systemClock: Clock = {
       }, ms);
       signal?.addEventListener('abort', onAbort, { once: true });
     }),
+  timer: (ms, fn) => {
+    const t = setTimeout(fn, ms);
+    return () => clearTimeout(t);
+  },
 };

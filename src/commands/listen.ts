@@ -10,8 +10,7 @@ import { Controller } from '../reconcile/controller.js';
 import { DesiredState } from '../reconcile/desired.js';
 import { buildSnapshot } from '../reconcile/snapshot.js';
 import { StateFileWriter } from '../reconcile/state-file.js';
-import { runEventChannel } from '../supervisor/channel.js';
-import { decodeEvent } from '../supervisor/events.js';
+import { runEventChannel, type ChunkSource, type TokenSink } from '../supervisor/channel.js';
 import { SupervisorRpc } from '../supervisor/rpc.js';
 import type { ProcessName } from '../supervisor/types.js';
 import { httpProbe } from '../warmup/probe.js';
@@ -20,8 +19,10 @@ export interface ListenOptions {
   readonly config: Config;
   readonly dryRun: boolean;
   readonly log: Logger;
-  readonly input: NodeJS.ReadableStream;
-  readonly output: NodeJS.WritableStream;
+  /** supervisord → listener: stdin. */
+  readonly input: ChunkSource;
+  /** listener → supervisord: stdout, for protocol tokens only. */
+  readonly output: TokenSink;
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Resolves when the process is asked to stop (SIGTERM/SIGINT). */
   readonly stopSignal: Promise<string>;
@@ -30,9 +31,11 @@ export interface ListenOptions {
 /**
  * In a burst of events, HAProxy gets the decisions of this long together, on one connection: a connection
  * per decision made the protocol benchmark's listener slower than supervisord's own floor. A lone stop is
- * never delayed; at worst a decision in a burst waits this long.
+ * never delayed. While a burst lasts the window doubles, up to BATCH_WINDOW_MAX_MS: at worst a decision in
+ * a long burst waits that long.
  */
 const BATCH_WINDOW_MS = 2;
+const BATCH_WINDOW_MAX_MS = 16;
 
 /** How long, at shutdown, pending HAProxy changes may still be flushed (supervisord SIGKILLs after stopwaitsecs). */
 const FLUSH_MS = 2000;
@@ -54,6 +57,7 @@ export async function listen(opts: ListenOptions): Promise<number> {
         backoffMaxMs: 5000,
         dryRun: opts.dryRun,
         batchWindowMs: BATCH_WINDOW_MS,
+        batchWindowMaxMs: BATCH_WINDOW_MAX_MS,
       }),
   );
   desired.onChange(() => {
@@ -104,12 +108,12 @@ export async function listen(opts: ListenOptions): Promise<number> {
   const channel = runEventChannel({
     input: opts.input,
     output: opts.output,
-    onEvent: (raw) => controller.handleEvent(decodeEvent(raw)),
+    onEvent: (event) => controller.handleEvent(event),
     // A bug in handling one event must not make supervisord resend it forever: acknowledged, logged.
-    onError: (err, raw) =>
+    onError: (err, event) =>
       log.error('event could not be handled; acknowledged anyway', {
-        event: raw.header['eventname'],
-        serial: raw.header['serial'],
+        event: event.meta.eventname,
+        serial: event.meta.serial,
         error: errorText(err),
       }),
   }).then(

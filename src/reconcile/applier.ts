@@ -30,8 +30,13 @@ export interface ApplierOptions {
   readonly backoffMinMs: number;
   readonly backoffMaxMs: number;
   readonly dryRun: boolean;
-  /** Least time between two passes while decisions keep coming (0: none); the first is never delayed. */
+  /**
+   * Least time between two passes while decisions keep coming (0: none); the first is never delayed. A pass
+   * that came sooner than this after the last one doubles it, up to batchWindowMaxMs; one that came later
+   * sets it back.
+   */
   readonly batchWindowMs: number;
+  readonly batchWindowMaxMs: number;
 }
 
 export interface ApplierStatus {
@@ -41,21 +46,22 @@ export interface ApplierStatus {
   readonly pending: number;
 }
 
-const WOKEN = Symbol('woken');
-
 export class SocketApplier {
   /** serverKey → version of the decision last applied (or given up on) on this socket. */
   private readonly applied = new Map<string, number>();
   private identity: string | null = null;
   private reachable: boolean | null = null;
   private backoffMs: number;
+  /** Ends the current wait early on a kick (unset while kicks must not shorten it). */
   private wake: (() => void) | null = null;
+  /** Ends the current wait, whatever it is: for stop(). */
+  private interrupt: (() => void) | null = null;
   private woken = false;
   private running = false;
   private loopDone: Promise<void> = Promise.resolve();
-  private readonly stopper = new AbortController();
   private nextHeartbeat = 0;
   private lastPassAt = Number.NEGATIVE_INFINITY;
+  private windowMs: number;
   private readonly idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -64,6 +70,7 @@ export class SocketApplier {
     private readonly opts: ApplierOptions,
   ) {
     this.backoffMs = opts.backoffMinMs;
+    this.windowMs = opts.batchWindowMs;
   }
 
   get label(): string {
@@ -78,7 +85,7 @@ export class SocketApplier {
 
   async stop(): Promise<void> {
     this.running = false;
-    this.stopper.abort(new Error('stopped'));
+    this.interrupt?.();
     this.kick();
     await this.loopDone;
   }
@@ -116,9 +123,12 @@ export class SocketApplier {
         if (this.opts.clock.now() >= this.nextHeartbeat) await this.heartbeat();
         if (this.pendingServers().length > 0 && this.running) {
           // The first decision after a quiet spell goes out at once; in a burst, passes are spaced by the
-          // batch window so that the decisions made meanwhile share one connection.
-          const wait = this.lastPassAt + this.opts.batchWindowMs - this.opts.clock.now();
+          // batch window so that the decisions made meanwhile share one connection. The window widens while
+          // the burst lasts: a connection per pass is most of the listener's cost, and each one leaves
+          // garbage that outlives the young generation (bench/memory.ts).
+          const wait = this.lastPassAt + this.windowMs - this.opts.clock.now();
           if (wait > 0) await this.idle(wait, true);
+          this.windowMs = wait > 0 ? Math.min(this.opts.batchWindowMaxMs, this.windowMs * 2) : this.opts.batchWindowMs;
           this.lastPassAt = this.opts.clock.now();
           await this.applyBatch(this.pendingServers());
         }
@@ -229,22 +239,23 @@ export class SocketApplier {
   }
 
   /** Wait for a kick or the timeout; during backoff kicks do not shorten the wait. */
-  private async idle(ms: number, ignoreKicks = false): Promise<void> {
-    if (!this.running) return;
-    if (!ignoreKicks && this.woken) return;
-    const timer = new AbortController();
-    // A reason given, so that no DOMException (with its stack) is built on every wake-up: one per event
-    // in a burst.
-    const onStop = () => timer.abort(WOKEN);
-    this.stopper.signal.addEventListener('abort', onStop, { once: true });
-    if (!ignoreKicks) this.wake = () => timer.abort(WOKEN);
-    try {
-      await this.opts.clock.sleep(ms, timer.signal);
-    } catch {
-      // woken early
-    } finally {
-      this.stopper.signal.removeEventListener('abort', onStop);
-      this.wake = null;
-    }
+  private idle(ms: number, ignoreKicks = false): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    if (!ignoreKicks && this.woken) return Promise.resolve();
+    // A plain timer and callbacks: an AbortController per wait (one per event in a burst) was a fifth of
+    // what the listener promoted to the old generation.
+    return new Promise<void>((resolve) => {
+      let cancel: (() => void) | null = null;
+      const done = (): void => {
+        cancel?.();
+        cancel = null;
+        this.wake = null;
+        this.interrupt = null;
+        resolve();
+      };
+      cancel = this.opts.clock.timer(ms, done);
+      this.interrupt = done;
+      if (!ignoreKicks) this.wake = done;
+    });
   }
 }

@@ -72,7 +72,10 @@ export class EventParser {
     this.maxPayloadChars = options.maxPayloadChars ?? MAX_PAYLOAD_CHARS;
   }
 
-  /** Feed the next chunk; returns every frame it completes, in order. Throws ProtocolError on malformed input. */
+  /**
+   * Feed the next chunk; returns every frame it completes, in order. Throws ProtocolError on malformed input.
+   * The chunk is not retained: the caller may overwrite it as soon as this returns.
+   */
   push(chunk: Buffer): RawEvent[] {
     if (this.failed !== null) throw this.failed;
     try {
@@ -217,7 +220,8 @@ export class EventParser {
 
   private keep(bytes: Buffer): void {
     if (bytes.length === 0) return;
-    this.pieces.push(bytes);
+    // A copy: the caller may reuse its buffer for the next read (stdio.ts reads into one fixed buffer).
+    this.pieces.push(Buffer.from(bytes));
     this.pieceBytes += bytes.length;
   }
 

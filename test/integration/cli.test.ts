@@ -1,6 +1,7 @@
 // The built listener as supervisord runs it, driven over its pipes: exact protocol bytes, exit codes, stderr logs.
 
 import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -117,6 +118,25 @@ describe('the listener over its pipes', () => {
     l.kill('SIGTERM');
     expect(await l.exit).toBe(0);
     expect(l.stderr()).toMatch(/msg="listener stopping" reason=SIGTERM/);
+  });
+
+  it('reads events from a stdin that is a file, not a pipe (run by hand), and exits 0 at its end', async () => {
+    const input = join(dir, 'events.bin');
+    await writeFile(input, event('STOPPING', 'RUNNING', 1) + event('STOPPED', 'STOPPING', 2) + event('STARTING', 'STOPPED', 3, 'other'));
+    const fd = openSync(input, 'r');
+    const child = spawn(process.execPath, [requireBuiltCli(), '--config', configPath], {
+      stdio: [fd, 'pipe', 'pipe'],
+      env: { ...process.env, SUPERVISOR_SERVER_URL: '' },
+    });
+    closeSync(fd);
+    let out = '';
+    let err = '';
+    child.stdout?.setEncoding('utf8').on('data', (c: string) => (out += c));
+    child.stderr?.setEncoding('utf8').on('data', (c: string) => (err += c));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code, err).toBe(0);
+    expect(out).toBe(`READY\n${ACK}${ACK}${ACK}`);
+    expect(err).toMatch(/msg="event received" event=PROCESS_STATE_STOPPED process="café:café" from=STOPPING serial=2/);
   });
 
   it('a config error: file, section and key on stderr, exit 2, stdout untouched', async () => {

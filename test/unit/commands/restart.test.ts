@@ -12,7 +12,12 @@ import { config, info, stat } from './fixtures.js';
 
 /** Virtual time: sleeping moves the clock on at once. */
 function virtualClock(): Clock & { t: number } {
-  const c = { t: 0, now: () => c.t, sleep: async (ms: number) => void (c.t += ms) };
+  const c = {
+    t: 0,
+    now: () => c.t,
+    sleep: async (ms: number) => void (c.t += ms),
+    timer: () => expect.fail('restart sets no timers'),
+  };
   return c;
 }
 

@@ -23,6 +23,7 @@ function setup(opts: { dryRun?: boolean } = {}) {
     backoffMaxMs: 4000,
     dryRun: opts.dryRun ?? false,
     batchWindowMs: 2,
+    batchWindowMaxMs: 16,
   });
   desired.onChange(() => applier.kick());
   applier.start();
@@ -96,6 +97,40 @@ describe('SocketApplier', () => {
     await vi.advanceTimersByTimeAsync(2);
     expect(hap.connections).toBe(2);
     expect(hap.commands.slice(1)).toEqual(['set server plone/i1 state ready', 'set server plone/i2 state maint']);
+    await applier.stop();
+  });
+
+  it('widens the window while a burst lasts, up to its cap, and narrows it again after a quiet spell', async () => {
+    const { desired, hap, applier } = setup();
+    await vi.advanceTimersByTimeAsync(100);
+    const passTimes: number[] = [];
+    const set = hap.setServerStates.bind(hap);
+    hap.setServerStates = (changes) => {
+      passTimes.push(Date.now());
+      return set(changes);
+    };
+    // A decision every 0.5 ms for 100 ms: passes come at once, then 2, 4, 8, 16, 16, … ms apart.
+    let state: 'maint' | 'ready' = 'maint';
+    for (let t = 0; t < 200; t++) {
+      desired.set([t % 2 === 0 ? S1 : S2], state, 'app');
+      if (t % 2 === 1) state = state === 'maint' ? 'ready' : 'maint';
+      await vi.advanceTimersByTimeAsync(0.5);
+    }
+    await vi.advanceTimersByTimeAsync(100);
+    const gaps = passTimes.slice(1).map((t, i) => t - (passTimes[i] as number));
+    expect(gaps.slice(0, 4)).toEqual([2, 4, 8, 16]);
+    expect(Math.max(...gaps)).toBe(16);
+    expect(passTimes.length).toBeLessThan(12);
+    // After the quiet spell, a lone decision goes out at once again, and the next one 2 ms after it.
+    const before = passTimes.length;
+    desired.set([S1], 'maint', 'app');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(passTimes.length).toBe(before + 1);
+    desired.set([S1], 'ready', 'app');
+    await vi.advanceTimersByTimeAsync(1.5);
+    expect(passTimes.length).toBe(before + 1);
+    await vi.advanceTimersByTimeAsync(0.5);
+    expect(passTimes.length).toBe(before + 2);
     await applier.stop();
   });
 

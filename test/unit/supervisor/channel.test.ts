@@ -1,12 +1,12 @@
-// The stdin/stdout loop: READY first, one `RESULT 2\nOKREADY\n` per event, nothing else ever on stdout.
+// The eventlistener loop: READY first, one `RESULT 2\nOKREADY\n` per event, nothing else ever on stdout.
 
 import { PassThrough, Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ProtocolError } from '../../../src/errors.js';
 import { runEventChannel, type EventChannelOptions } from '../../../src/supervisor/channel.js';
-import { decodeEvent, type SupervisorEvent } from '../../../src/supervisor/events.js';
-import type { RawEvent } from '../../../src/supervisor/protocol.js';
-import { byteByByte, frame } from '../../support/frames.js';
+import type { SupervisorEvent } from '../../../src/supervisor/events.js';
+import { streamSink, streamSource } from '../../../src/supervisor/streams.js';
+import { byteByByte, frame, prng } from '../../support/frames.js';
 
 const ACK = 'RESULT 2\nOKREADY\n';
 
@@ -33,20 +33,21 @@ class RecordingOutput extends Writable {
 function start(onEvent: EventChannelOptions['onEvent'] = () => {}, extra: Partial<EventChannelOptions> = {}) {
   const input = new PassThrough();
   const output = new RecordingOutput();
-  const raws: RawEvent[] = [];
+  const events: SupervisorEvent[] = [];
   const done = runEventChannel({
-    input,
-    output,
-    onEvent: (raw) => {
-      raws.push(raw);
-      onEvent(raw);
+    input: streamSource(input),
+    output: streamSink(output),
+    onEvent: (event) => {
+      events.push(event);
+      onEvent(event);
     },
     ...extra,
   });
-  return { input, output, raws, done };
+  return { input, output, events, done };
 }
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const serials = (events: readonly SupervisorEvent[]): number[] => events.map((e) => e.meta.serial);
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -63,8 +64,7 @@ describe('runEventChannel', () => {
   });
 
   it('acknowledges each event with exactly one write of RESULT 2\\nOKREADY\\n, in order', async () => {
-    const seen: string[] = [];
-    const { input, output, done } = start((raw) => seen.push(raw.header['serial'] ?? '?'));
+    const { input, output, events, done } = start();
     for (const [i, f] of [STARTING, RUNNING, REMOVED, SUPERVISOR_RUNNING].entries()) {
       input.write(f);
       await tick();
@@ -72,44 +72,57 @@ describe('runEventChannel', () => {
     }
     input.end();
     await done;
-    expect(seen).toEqual(['1', '2', '3', '4']);
+    expect(serials(events)).toEqual([1, 2, 3, 4]);
     expect(output.text()).toBe(`READY\n${ACK.repeat(4)}`);
   });
 
-  it('calls onEvent synchronously, before that event is acknowledged', async () => {
+  it('hands each event on decoded, synchronously, just after acknowledging it', async () => {
     const acksAtCall: number[] = [];
-    const { input, output, done } = start(() => acksAtCall.push(output.writes.length - 1));
+    const { input, output, events, done } = start(() => acksAtCall.push(output.writes.length - 1));
     input.end(STARTING + RUNNING + REMOVED);
     await done;
-    expect(acksAtCall).toEqual([0, 1, 2]);
+    expect(acksAtCall).toEqual([1, 2, 3]);
+    expect(events.map((e) => e.kind)).toEqual(['process-state', 'process-state', 'group-removed']);
+    expect(events[1]).toMatchObject({ group: 'app', process: 'app🚀', state: 'RUNNING', fromState: 'STARTING', pid: 5092 });
   });
 
-  it('handles frames split byte by byte, and many frames in one chunk', async () => {
-    const all = STARTING + RUNNING + REMOVED + SUPERVISOR_RUNNING;
-    const split = start();
-    for (const b of byteByByte(Buffer.from(all))) split.input.write(b);
-    split.input.end();
-    await split.done;
+  it('gives the same events for frames split byte by byte, in random chunks, and many in one chunk', async () => {
+    const all = Buffer.from(STARTING + RUNNING + REMOVED + SUPERVISOR_RUNNING);
     const bulk = start();
     bulk.input.end(all);
     await bulk.done;
-    expect(split.output.text()).toBe(`READY\n${ACK.repeat(4)}`);
-    expect(bulk.output.text()).toBe(split.output.text());
-    expect(split.raws).toEqual(bulk.raws);
-    expect(bulk.raws.map((r) => r.payload)).toEqual([
-      'processname:café groupname:café from_state:STOPPED tries:0',
-      'processname:app🚀 groupname:app from_state:STARTING pid:5092',
-      'groupname:app\n',
-      '',
+    expect(bulk.events.map((e) => e.meta.eventname)).toEqual([
+      'PROCESS_STATE_STARTING',
+      'PROCESS_STATE_RUNNING',
+      'PROCESS_GROUP_REMOVED',
+      'SUPERVISOR_STATE_CHANGE_RUNNING',
     ]);
+    const split = start();
+    for (const b of byteByByte(all)) split.input.write(b);
+    split.input.end();
+    await split.done;
+    expect(split.events).toEqual(bulk.events);
+    expect(split.output.text()).toBe(`READY\n${ACK.repeat(4)}`);
+    const random = prng(7);
+    for (let run = 0; run < 20; run++) {
+      const r = start();
+      for (let at = 0; at < all.length; ) {
+        const n = 1 + Math.floor(random() * 40);
+        r.input.write(all.subarray(at, at + n));
+        at += n;
+      }
+      r.input.end();
+      await r.done;
+      expect(r.events).toEqual(bulk.events);
+    }
   });
 
   it('takes string chunks from an input with an encoding set', async () => {
-    const { input, raws, done } = start();
+    const { input, events, done } = start();
     input.setEncoding('utf8');
     input.end(STARTING + RUNNING);
     await done;
-    expect(raws.map((r) => r.header['eventname'])).toEqual(['PROCESS_STATE_STARTING', 'PROCESS_STATE_RUNNING']);
+    expect(events.map((e) => e.meta.eventname)).toEqual(['PROCESS_STATE_STARTING', 'PROCESS_STATE_RUNNING']);
   });
 
   it('resolves on EOF with nothing pending, having written only protocol tokens', async () => {
@@ -143,14 +156,14 @@ describe('runEventChannel', () => {
         cb();
       },
     });
-    await runEventChannel({ input, output, onEvent: (raw) => events.push(decodeEvent(raw)) });
+    await runEventChannel({ input: streamSource(input), output: streamSink(output), onEvent: (e) => events.push(e) });
     expect(sent).toBe(frames.length + 1);
     expect(events.map((e) => e.kind)).toEqual(['process-state', 'process-state', 'group-removed', 'other']);
   });
 
   describe('on malformed input', () => {
     it('rejects with ProtocolError, writes nothing more and stops reading', async () => {
-      const { input, output, raws, done } = start();
+      const { input, output, events, done } = start();
       input.write(STARTING);
       input.write('this is a garbage log line on stdout\n');
       await expect(done).rejects.toThrow(ProtocolError);
@@ -159,16 +172,17 @@ describe('runEventChannel', () => {
       input.end();
       await tick();
       expect(output.text()).toBe(`READY\n${ACK}`);
-      expect(raws).toHaveLength(1);
+      expect(events).toHaveLength(1);
+      expect(input.isPaused()).toBe(true);
     });
 
     it('acknowledges none of the frames in the chunk that holds the bad bytes', async () => {
       // They are redelivered once supervisord restarts the listener (at-least-once, reference §4.3).
-      const { input, output, raws, done } = start();
+      const { input, output, events, done } = start();
       input.write(`${STARTING}${RUNNING}len:x\n`);
       await expect(done).rejects.toThrow(ProtocolError);
       expect(output.text()).toBe('READY\n');
-      expect(raws).toEqual([]);
+      expect(events).toEqual([]);
     });
 
     it('rejects when the input ends inside a frame', async () => {
@@ -178,33 +192,34 @@ describe('runEventChannel', () => {
       expect(output.text()).toBe('READY\n');
     });
 
-    it('rejects without acknowledging when onEvent throws a ProtocolError', async () => {
-      const { input, output, done } = start((raw) => void decodeEvent(raw));
+    it('neither acknowledges nor hands on a frame that parses but does not decode', async () => {
+      const { input, output, events, done } = start();
       input.write(STARTING);
-      input.write(frame('PROCESS_STATE_NAPPING', 'processname:a groupname:a'));
-      input.write(RUNNING);
+      await tick();
+      input.write(frame('PROCESS_STATE_NAPPING', 'processname:a groupname:a') + RUNNING);
       await expect(done).rejects.toThrow(/unknown process state "NAPPING"/);
       await tick();
       expect(output.text()).toBe(`READY\n${ACK}`);
+      expect(serials(events)).toEqual([1]);
     });
   });
 
   describe('when onEvent fails', () => {
-    it('still acknowledges a plain Error, reports it with the event, and carries on', async () => {
-      const errors: Array<[unknown, RawEvent]> = [];
+    it('keeps the acknowledgement, reports the error with the event, and carries on', async () => {
+      const errors: Array<[unknown, SupervisorEvent]> = [];
       const boom = new Error('boom');
       const { input, output, done } = start(
-        (raw) => {
-          if (raw.header['serial'] === '1') throw boom;
+        (event) => {
+          if (event.meta.serial === 1) throw boom;
         },
-        { onError: (err, raw) => errors.push([err, raw]) },
+        { onError: (err, event) => errors.push([err, event]) },
       );
       input.end(STARTING + RUNNING);
       await done;
       expect(output.text()).toBe(`READY\n${ACK}${ACK}`);
       expect(errors).toHaveLength(1);
       expect(errors[0]?.[0]).toBe(boom);
-      expect(errors[0]?.[1].header['eventname']).toBe('PROCESS_STATE_STARTING');
+      expect(errors[0]?.[1].meta.eventname).toBe('PROCESS_STATE_STARTING');
     });
 
     it('falls back to a process warning (stderr), never stdout, without onError', async () => {
@@ -246,10 +261,31 @@ describe('runEventChannel', () => {
       const input = new PassThrough();
       const epipe = Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
       const output = new RecordingOutput(epipe);
-      const done = runEventChannel({ input, output, onEvent: () => {} });
+      const done = runEventChannel({ input: streamSource(input), output: streamSink(output), onEvent: () => {} });
       await expect(done).rejects.toThrow('write EPIPE');
       // Later errors on stdout are still caught rather than crashing the process.
       expect(output.listenerCount('error')).toBeGreaterThan(0);
+    });
+
+    it('resolves at EOF only once the output has taken every acknowledgement', async () => {
+      const input = new PassThrough();
+      const callbacks: Array<() => void> = [];
+      const output = new Writable({
+        write(_chunk, _enc, cb) {
+          callbacks.push(() => cb());
+        },
+      });
+      let resolved = false;
+      const done = runEventChannel({ input: streamSource(input), output: streamSink(output), onEvent: () => {} }).then(() => {
+        resolved = true;
+      });
+      input.end(STARTING);
+      await tick();
+      await tick();
+      expect(resolved).toBe(false);
+      while (callbacks.length > 0) callbacks.shift()?.();
+      await done;
+      expect(resolved).toBe(true);
     });
   });
 });

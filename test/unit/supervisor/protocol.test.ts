@@ -167,6 +167,22 @@ describe('EventParser', () => {
     expect(event?.payload.length).toBe(MAX_PAYLOAD_CHARS);
   });
 
+  it('keeps nothing of a chunk: the caller may read the next bytes into the same buffer', () => {
+    // stdio.ts reads every chunk into one fixed buffer; a frame straddling two reads must survive that.
+    const bytes = bytesOf([CAFE, TICK, CAFE]);
+    for (const size of [1, 3, 17, 64]) {
+      const parser = new EventParser();
+      const shared = Buffer.alloc(size);
+      const got = [];
+      for (let at = 0; at < bytes.length; at += size) {
+        const n = bytes.copy(shared, 0, at, at + size);
+        got.push(...parser.push(shared.subarray(0, n)));
+        shared.fill(0x21);
+      }
+      expect(got, `reads of ${size} bytes`).toEqual(expected([CAFE, TICK, CAFE]));
+    }
+  });
+
   it('parses 100 000 frames, whole and in small random chunks', () => {
     const cases = Array.from({ length: 100_000 }, (_, i) =>
       state(i % 2 === 0 ? 'STARTING' : 'RUNNING', `processname:app_${i % 100} groupname:café from_state:STOPPED pid:${i}`, i),

@@ -268,6 +268,7 @@ describe('runWarmup', () => {
         now += ms;
         return Promise.resolve();
       },
+      timer: () => expect.fail('runWarmup sets no timers'),
     };
     let n = 0;
     const probe: Probe = () => {
