@@ -60,15 +60,18 @@ export function listenerIni(haproxySocket: string, rpcSocket: string): string {
 }
 
 /**
- * Node flags for the listener: those of dist/cli.js's shebang (`#!/usr/bin/env -S node …`), so it runs as the
- * installed `supervisor-haproxy` does, plus BENCH_LISTENER_NODE_ARGS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
- * (NODE_OPTIONS refuses those).
+ * How dist/cli.js's shebang (`#!/usr/bin/env -S NAME=value … node --flag …`) runs the listener: its environment
+ * and Node flags, so the benchmarks measure it as the installed `supervisor-haproxy` runs. Flags in
+ * BENCH_LISTENER_NODE_ARGS are added, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (NODE_OPTIONS refuses those).
  */
-function listenerNodeArgs(): string[] {
+export function listenerLaunch(): { readonly env: Record<string, string>; readonly nodeArgs: string[] } {
   const first = readFileSync(requireBuiltCli(), 'utf8').split('\n', 1)[0] ?? '';
-  const shebang = /^#!\/usr\/bin\/env -S node(.*)$/.exec(first)?.[1] ?? '';
-  const extra = process.env['BENCH_LISTENER_NODE_ARGS'] ?? '';
-  return `${shebang} ${extra}`.split(/\s+/).filter((a) => a !== '');
+  const words = (/^#!\/usr\/bin\/env -S (.*)$/.exec(first)?.[1] ?? 'node').split(/\s+/).filter((w) => w !== '');
+  const at = words.indexOf('node');
+  if (at === -1) throw new Error(`${requireBuiltCli()}: shebang does not run node: ${first}`);
+  const env = Object.fromEntries(words.slice(0, at).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
+  const extra = (process.env['BENCH_LISTENER_NODE_ARGS'] ?? '').split(/\s+/).filter((a) => a !== '');
+  return { env, nodeArgs: [...words.slice(at + 1), ...extra] };
 }
 
 export interface ListenerRig {
@@ -100,10 +103,11 @@ export async function startListenerRig(dir: string, tag: string): Promise<Listen
   const stderrPath = join(dir, `${tag}.log`);
   let driver: ProtocolDriver;
   try {
-    driver = await ProtocolDriver.start(process.execPath, [...listenerNodeArgs(), requireBuiltCli(), '--config', configPath], {
+    const launch = listenerLaunch();
+    driver = await ProtocolDriver.start(process.execPath, [...launch.nodeArgs, requireBuiltCli(), '--config', configPath], {
       stderrPath,
       // Not run by supervisord: no SUPERVISOR_* of an outer one may leak in.
-      env: { SUPERVISOR_SERVER_URL: '', SUPERVISOR_PROCESS_NAME: '', SUPERVISOR_GROUP_NAME: '' },
+      env: { ...launch.env, SUPERVISOR_SERVER_URL: '', SUPERVISOR_PROCESS_NAME: '', SUPERVISOR_GROUP_NAME: '' },
     });
   } catch (e) {
     await stubs.stop();

@@ -4,6 +4,8 @@ import { errorText } from '../errors.js';
 import { systemClock } from '../clock.js';
 import type { Config } from '../config/types.js';
 import { HaproxyClient } from '../haproxy/client.js';
+import { v8Heap } from '../heap/v8.js';
+import { HeapWatch } from '../heap/watch.js';
 import type { Logger } from '../log.js';
 import { SocketApplier } from '../reconcile/applier.js';
 import { Controller } from '../reconcile/controller.js';
@@ -36,6 +38,10 @@ export interface ListenOptions {
  */
 const BATCH_WINDOW_MS = 2;
 const BATCH_WINDOW_MAX_MS = 16;
+
+/** Old-space garbage let pile up before the heap watch collects it, and how often it looks while events flow. */
+const HEAP_SLACK_BYTES = 512 * 1024;
+const HEAP_CHECK_MS = 1000;
 
 /** How long, at shutdown, pending HAProxy changes may still be flushed (supervisord SIGKILLs after stopwaitsecs). */
 const FLUSH_MS = 2000;
@@ -94,12 +100,20 @@ export async function listen(opts: ListenOptions): Promise<number> {
     );
   }
 
+  const heapProbe = v8Heap();
+  const heap =
+    heapProbe === null
+      ? null
+      : new HeapWatch({ clock, log, probe: heapProbe, slackBytes: HEAP_SLACK_BYTES, checkMs: HEAP_CHECK_MS });
+
   log.info('listener starting', {
     config: config.file,
     sockets: config.haproxy.sockets.map((s) => s.label).join(','),
     rules: config.rules.length,
     supervisor: url,
     dry_run: opts.dryRun,
+    // false when node runs dist/cli.js without the shebang's --expose-gc: RSS then grows by up to ~8 MB.
+    heap_watch: heap !== null,
   });
   for (const a of appliers) a.start();
   void controller.requestResync('start-up');
@@ -108,7 +122,10 @@ export async function listen(opts: ListenOptions): Promise<number> {
   const channel = runEventChannel({
     input: opts.input,
     output: opts.output,
-    onEvent: (event) => controller.handleEvent(event),
+    onEvent: (event) => {
+      controller.handleEvent(event);
+      heap?.activity();
+    },
     // A bug in handling one event must not make supervisord resend it forever: acknowledged, logged.
     onError: (err, event) =>
       log.error('event could not be handled; acknowledged anyway', {
@@ -128,6 +145,7 @@ export async function listen(opts: ListenOptions): Promise<number> {
   );
   const why = await Promise.race([channel, opts.stopSignal]);
   log.info('listener stopping', { reason: why });
+  heap?.stop();
   await controller.stop();
   await Promise.race([Promise.all(appliers.map((a) => a.whenIdle())), clock.sleep(FLUSH_MS)]);
   await Promise.all(appliers.map((a) => a.stop()));

@@ -32,7 +32,7 @@ export interface ApplierOptions {
   readonly dryRun: boolean;
   /**
    * Least time between two passes while decisions keep coming (0: none); the first is never delayed. A pass
-   * that came sooner than this after the last one doubles it, up to batchWindowMaxMs; one that came later
+   * that carries decisions for several servers doubles it, up to batchWindowMaxMs; one for a single server
    * sets it back.
    */
   readonly batchWindowMs: number;
@@ -126,11 +126,14 @@ export class SocketApplier {
           // batch window so that the decisions made meanwhile share one connection. The window widens while
           // the burst lasts: a connection per pass is most of the listener's cost, and each one leaves
           // garbage that outlives the young generation (bench/memory.ts).
+          // A chain of decisions for one server (maint, then ready after a quick warm-up) is not a burst: it
+          // keeps the narrow window.
           const wait = this.lastPassAt + this.windowMs - this.opts.clock.now();
           if (wait > 0) await this.idle(wait, true);
-          this.windowMs = wait > 0 ? Math.min(this.opts.batchWindowMaxMs, this.windowMs * 2) : this.opts.batchWindowMs;
+          const batch = this.pendingServers();
+          this.windowMs = batch.length > 1 ? Math.min(this.opts.batchWindowMaxMs, this.windowMs * 2) : this.opts.batchWindowMs;
           this.lastPassAt = this.opts.clock.now();
-          await this.applyBatch(this.pendingServers());
+          await this.applyBatch(batch);
         }
         this.recovered();
         if (this.pendingServers().length === 0) this.notifyIdle();

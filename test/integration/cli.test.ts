@@ -139,6 +139,21 @@ describe('the listener over its pipes', () => {
     expect(err).toMatch(/msg="event received" event=PROCESS_STATE_STOPPED process="café:café" from=STOPPING serial=2/);
   });
 
+  it('run as the installed bin (its shebang), it has the heap watch', async () => {
+    // The shebang passes --expose-gc; `node dist/cli.js`, as the other tests run it, does not.
+    const child = spawn(requireBuiltCli(), ['--config', configPath], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, SUPERVISOR_SERVER_URL: '' } });
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+    child.stdin.end();
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code, err).toBe(0);
+    expect(err).toMatch(/msg="listener starting" .* heap_watch=true/);
+    const plain = startListener();
+    plain.end();
+    expect(await plain.exit).toBe(0);
+    expect(plain.stderr()).toMatch(/msg="listener starting" .* heap_watch=false/);
+  });
+
   it('a config error: file, section and key on stderr, exit 2, stdout untouched', async () => {
     const bad = join(dir, 'bad.ini');
     await writeFile(bad, `[haproxy]\nsocket = ${join(dir, 'none.sock')}\n\n[program:web]\nservers = site/inst ance1\n`);

@@ -134,6 +134,27 @@ describe('SocketApplier', () => {
     await applier.stop();
   });
 
+  it('keeps the narrow window for a chain of decisions for one server, however close together', async () => {
+    const { desired, hap, applier } = setup();
+    await vi.advanceTimersByTimeAsync(100);
+    const passTimes: number[] = [];
+    const set = hap.setServerStates.bind(hap);
+    hap.setServerStates = (changes) => {
+      passTimes.push(Date.now());
+      return set(changes);
+    };
+    // What a warm-up cycle that passes at once looks like: maint, ready, maint, … 1.5 ms apart.
+    for (let i = 0; i < 40; i++) {
+      desired.set([S1], i % 2 === 0 ? 'maint' : 'ready', 'app');
+      await vi.advanceTimersByTimeAsync(1.5);
+    }
+    await vi.advanceTimersByTimeAsync(100);
+    const gaps = passTimes.slice(1).map((t, i) => t - (passTimes[i] as number));
+    expect(Math.max(...gaps)).toBe(2);
+    expect(passTimes.length).toBeGreaterThan(25);
+    await applier.stop();
+  });
+
   it('backs off up to its cap while HAProxy is down', async () => {
     const { desired, hap, applier } = setup();
     hap.down = true;
