@@ -26,7 +26,9 @@ export function formatValue(value: LogValue): string {
 
 export function formatLine(time: Date, level: Level, msg: string, fields: LogFields = {}): string {
   let line = `ts=${time.toISOString()} level=${level} msg=${formatValue(msg)}`;
-  for (const [k, v] of Object.entries(fields)) {
+  // for…in, not Object.entries: no array per field, on a path that runs twice per event.
+  for (const k in fields) {
+    const v = fields[k];
     if (v === undefined) continue;
     line += ` ${k}=${formatValue(v)}`;
   }
