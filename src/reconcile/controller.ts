@@ -67,7 +67,7 @@ export class Controller {
 
   constructor(private readonly deps: ControllerDeps) {}
 
-  /** Called for every event, synchronously, before it is acknowledged: decide now, do slow work later. */
+  /** Called for every event, synchronously, just after it is acknowledged: decide now, do slow work later. */
   handleEvent(event: SupervisorEvent): void {
     const { meta } = event;
     if (this.lastSerial === meta.serial && this.lastPoolserial === meta.poolserial) {
