@@ -1,13 +1,13 @@
 // The stop-to-MAINT benchmark's site: haproxy with health checks, supervisord with startsecs=0 programs, the listener.
 
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Teardown } from '../demo/teardown.js';
 import { startHaproxy, statusFromShowStat, statsCommand, type HaproxyInstance } from '../test/support/haproxy.js';
 import { ROOT, slowAppPath } from '../test/support/paths.js';
 import { freePort } from '../test/support/ports.js';
-import { listenerProgram, writeListenerConfig } from '../test/support/programs.js';
+import { listenerProgram, waitForListenerSettled, writeListenerConfig } from '../test/support/programs.js';
 import { startSupervisord, type SupervisordInstance } from '../test/support/supervisord.js';
 import { waitFor } from '../test/support/wait.js';
 
@@ -109,26 +109,8 @@ export async function startMaintStack(opts: MaintStackOptions, teardown: Teardow
     async startListener(timeoutMs) {
       const res = await sup.ctl('start', 'listener');
       if (res.code !== 0) throw new Error(`supervisorctl start listener: ${(res.stdout + res.stderr).trim()}`);
-      await waitFor(async () => /msg="?resync"? /.test(await readFile(listenerLog, 'utf8')), {
-        timeoutMs,
-        intervalMs: 50,
-        what: `the listener to resync (${listenerLog})`,
-      });
-      // supervisord buffered events for the stopped listener's pool; let it replay them (as demo/stack.ts does).
-      let size = -1;
-      let since = Date.now();
-      await waitFor(
-        async () => {
-          const now = (await stat(listenerLog)).size;
-          if (now !== size) {
-            size = now;
-            since = Date.now();
-            return false;
-          }
-          return Date.now() - since >= 1000 && (await allUp());
-        },
-        { timeoutMs, intervalMs: 100, what: `the listener to go quiet and every server UP (${listenerLog})` },
-      );
+      // Let supervisord replay the events it buffered for the stopped listener's pool.
+      await waitForListenerSettled(listenerLog, allUp, { quietMs: 1000, timeoutMs });
     },
   };
 }

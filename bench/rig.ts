@@ -69,7 +69,12 @@ export function listenerLaunch(): { readonly env: Record<string, string>; readon
   const words = (/^#!\/usr\/bin\/env -S (.*)$/.exec(first)?.[1] ?? 'node').split(/\s+/).filter((w) => w !== '');
   const at = words.indexOf('node');
   if (at === -1) throw new Error(`${requireBuiltCli()}: shebang does not run node: ${first}`);
-  const env = Object.fromEntries(words.slice(0, at).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
+  const env = Object.fromEntries(
+    words.slice(0, at).map((w) => {
+      const eq = w.indexOf('=');
+      return [w.slice(0, eq), w.slice(eq + 1)];
+    }),
+  );
   const extra = (process.env['BENCH_LISTENER_NODE_ARGS'] ?? '').split(/\s+/).filter((a) => a !== '');
   return { env, nodeArgs: [...words.slice(at + 1), ...extra] };
 }

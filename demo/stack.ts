@@ -1,10 +1,10 @@
 // A throwaway local site: haproxy in front of slow-starting app instances under supervisord, plus the listener.
 
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startHaproxy, statusFromShowStat, type HaproxyInstance } from '../test/support/haproxy.js';
 import { freePort } from '../test/support/ports.js';
-import { appProgram, listenerProgram, writeListenerConfig } from '../test/support/programs.js';
+import { appProgram, listenerProgram, waitForListenerSettled, writeListenerConfig } from '../test/support/programs.js';
 import { startSupervisord, type SupervisordInstance } from '../test/support/supervisord.js';
 import { waitFor } from '../test/support/wait.js';
 import { Teardown } from './teardown.js';
@@ -122,6 +122,7 @@ export async function startStack(opts: StackOptions, teardown: Teardown): Promis
     const csv = await hap.cmd(`show stat ${BACKEND} 4 -1`);
     return Object.fromEntries(servers.map((s) => [s.name, statusFromShowStat(csv, s.name) ?? '?']));
   };
+  const allUp = async (): Promise<boolean> => Object.values(await statuses()).every((s) => s === 'UP');
   const pid = async (program: string): Promise<number> => {
     const { stdout } = await sup.ctl('pid', program);
     const n = Number(stdout.trim());
@@ -140,7 +141,7 @@ export async function startStack(opts: StackOptions, teardown: Teardown): Promis
     statuses,
     pid,
     async waitAllUp(timeoutMs) {
-      await waitFor(async () => Object.values(await statuses()).every((s) => s === 'UP'), {
+      await waitFor(allUp, {
         timeoutMs,
         intervalMs: 50,
         what: `every server of ${BACKEND} UP`,
@@ -149,29 +150,7 @@ export async function startStack(opts: StackOptions, teardown: Teardown): Promis
     async startListener(timeoutMs) {
       const res = await sup.ctl('start', LISTENER);
       if (res.code !== 0) throw new Error(`supervisorctl start ${LISTENER}: ${(res.stdout + res.stderr).trim()}`);
-      // "msg=resync": the listener has asked supervisord for the truth and acted on it (see src/reconcile).
-      await waitFor(async () => /msg="?resync"? /.test(await readFile(listenerLogPath, 'utf8')), {
-        timeoutMs,
-        intervalMs: 50,
-        what: `the listener to resync (${listenerLogPath})`,
-      });
-      // supervisord queues events for an eventlistener pool even while its process is stopped (autostart =
-      // false) and delivers that backlog once it runs: the listener replays it (maint, warm-up, ready). Wait
-      // until its log has been quiet for a while and every server is UP, so none of that is measured.
-      let size = -1;
-      let since = Date.now();
-      await waitFor(
-        async () => {
-          const now = (await stat(listenerLogPath)).size;
-          if (now !== size) {
-            size = now;
-            since = Date.now();
-            return false;
-          }
-          return Date.now() - since >= LISTENER_QUIET_MS && Object.values(await statuses()).every((s) => s === 'UP');
-        },
-        { timeoutMs, intervalMs: 100, what: `the listener to go quiet and every server UP (${listenerLogPath})` },
-      );
+      await waitForListenerSettled(listenerLogPath, allUp, { quietMs: LISTENER_QUIET_MS, timeoutMs });
       return pid(LISTENER);
     },
     stop() {

@@ -1,6 +1,5 @@
 // Node streams as the event channel's source and sink: for a stdin that is a file or a terminal, and tests.
 
-import { once } from 'node:events';
 import type { ChunkSource, SourceHandlers, TokenSink } from './channel.js';
 
 /** Reads a Readable in flowing mode; a destroyed stream that closes without 'end' is EOF all the same. */
@@ -47,7 +46,8 @@ export function streamSink(output: NodeJS.WritableStream): TokenSink {
   let pending = 0;
   let failure: { err: unknown } | null = null;
   let fail: (err: unknown) => void = () => {};
-  const settled = new EventTarget();
+  /** Callers of drained() waiting for pending to reach 0. */
+  let waiting: (() => void)[] = [];
   return {
     open(onError) {
       fail = (err) => {
@@ -63,11 +63,14 @@ export function streamSink(output: NodeJS.WritableStream): TokenSink {
       output.write(text, (err?: Error | null) => {
         pending -= 1;
         if (err) fail(err);
-        if (pending === 0) settled.dispatchEvent(new Event('drained'));
+        if (pending > 0) return;
+        const wake = waiting;
+        waiting = [];
+        for (const w of wake) w();
       });
     },
     async drained() {
-      if (pending > 0) await once(settled, 'drained');
+      if (pending > 0) await new Promise<void>((resolve) => waiting.push(resolve));
       if (failure !== null) throw failure.err;
     },
   };

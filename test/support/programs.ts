@@ -1,6 +1,6 @@
 // supervisord sections for integration tests: slow-app programs and the listener running the built CLI.
 
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { requireBuiltCli, slowAppPath } from './paths.js';
 import { waitFor } from './wait.js';
@@ -66,4 +66,37 @@ export async function waitForResync(dir: string): Promise<void> {
     timeoutMs: 15_000,
     what: 'the listener to resync at start-up',
   });
+}
+
+/**
+ * Resolves once the listener logging to logPath has resynced at start-up, then written nothing for quietMs
+ * while `settled()` holds. supervisord queues events for an eventlistener pool even while its process is
+ * stopped and delivers that backlog once it runs; the listener replays it (maint, warm-up, ready), and
+ * nothing of that may be measured.
+ */
+export async function waitForListenerSettled(
+  logPath: string,
+  settled: () => Promise<boolean>,
+  opts: { readonly quietMs: number; readonly timeoutMs: number },
+): Promise<void> {
+  // "msg=resync": the listener has asked supervisord for the truth and acted on it (see src/reconcile).
+  await waitFor(async () => /msg="?resync"? /.test(await readFile(logPath, 'utf8')), {
+    timeoutMs: opts.timeoutMs,
+    intervalMs: 50,
+    what: `the listener to resync (${logPath})`,
+  });
+  let size = -1;
+  let since = Date.now();
+  await waitFor(
+    async () => {
+      const now = (await stat(logPath)).size;
+      if (now !== size) {
+        size = now;
+        since = Date.now();
+        return false;
+      }
+      return Date.now() - since >= opts.quietMs && (await settled());
+    },
+    { timeoutMs: opts.timeoutMs, intervalMs: 100, what: `the listener to go quiet and every server UP (${logPath})` },
+  );
 }

@@ -32,6 +32,17 @@ function setup(opts: { dryRun?: boolean } = {}) {
 
 const settle = () => vi.advanceTimersByTimeAsync(1);
 
+/** The (fake) time of each pass the applier makes from now on. */
+function passTimesOf(hap: FakeHaproxy): number[] {
+  const times: number[] = [];
+  const set = hap.setServerStates.bind(hap);
+  hap.setServerStates = (changes) => {
+    times.push(Date.now());
+    return set(changes);
+  };
+  return times;
+}
+
 describe('SocketApplier', () => {
   beforeEach(() => {
     vi.useFakeTimers();
@@ -103,12 +114,7 @@ describe('SocketApplier', () => {
   it('widens the window while a burst lasts, up to its cap, and narrows it again after a quiet spell', async () => {
     const { desired, hap, applier } = setup();
     await vi.advanceTimersByTimeAsync(100);
-    const passTimes: number[] = [];
-    const set = hap.setServerStates.bind(hap);
-    hap.setServerStates = (changes) => {
-      passTimes.push(Date.now());
-      return set(changes);
-    };
+    const passTimes = passTimesOf(hap);
     // A decision every 0.5 ms for 100 ms: passes come at once, then 2, 4, 8, 16, 16, … ms apart.
     let state: 'maint' | 'ready' = 'maint';
     for (let t = 0; t < 200; t++) {
@@ -137,12 +143,7 @@ describe('SocketApplier', () => {
   it('keeps the narrow window for a chain of decisions for one server, however close together', async () => {
     const { desired, hap, applier } = setup();
     await vi.advanceTimersByTimeAsync(100);
-    const passTimes: number[] = [];
-    const set = hap.setServerStates.bind(hap);
-    hap.setServerStates = (changes) => {
-      passTimes.push(Date.now());
-      return set(changes);
-    };
+    const passTimes = passTimesOf(hap);
     // What a warm-up cycle that passes at once looks like: maint, ready, maint, … 1.5 ms apart.
     for (let i = 0; i < 40; i++) {
       desired.set([S1], i % 2 === 0 ? 'maint' : 'ready', 'app');
