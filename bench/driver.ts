@@ -1,13 +1,12 @@
 // Plays supervisord towards a spawned listener: one event in flight, each acknowledgement timed, stdout checked.
 
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
-
-/** The listener's stdin and stdout are pipes; its stderr goes to a file. */
-type Child = ChildProcessByStdio<Writable, Readable, null>;
+import { osPipes } from '../test/support/os-pipes.js';
 
 const READY = Buffer.from('READY\n');
 // What supervisord needs back before it sends the next event: the result, then READY (one write or two).
@@ -34,17 +33,20 @@ export interface DriverOptions {
  * and `READY\n` — and rejects on any other byte on its stdout (supervisord would stop sending for good).
  */
 export class ProtocolDriver {
+  private static started = 0;
   private pending: Pending | null = null;
   private failure: Error | null = null;
   private exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   private readonly exited: Promise<void>;
 
   private constructor(
-    private readonly child: Child,
+    private readonly child: ChildProcess,
+    private readonly stdin: Writable,
+    stdout: Readable,
     private readonly stderrPath: string,
   ) {
-    child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
-    child.stdin.on('error', (e) => this.fail(new Error(`listener stdin: ${e.message}`)));
+    stdout.on('data', (chunk: Buffer) => this.onData(chunk));
+    stdin.on('error', (e) => this.fail(new Error(`listener stdin: ${e.message}`)));
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         this.exit = { code, signal };
@@ -54,21 +56,25 @@ export class ProtocolDriver {
     });
   }
 
-  /** Spawns `cmd args` with piped stdin/stdout and waits for its first READY. */
+  /**
+   * Spawns `cmd args` with stdin and stdout on OS pipes, as supervisord does (os.pipe(); Node's own 'pipe'
+   * stdio would be socketpairs), stderr to the file, and waits for its first READY.
+   */
   static async start(cmd: string, args: readonly string[], opts: DriverOptions): Promise<ProtocolDriver> {
     const fd = openSync(opts.stderrPath, 'a');
-    let child: Child;
+    const pipes = osPipes(dirname(opts.stderrPath), `p${process.pid}-${ProtocolDriver.started++}`);
+    let child: ChildProcess;
     try {
-      // With this stdio spawn() is typed as a plain ChildProcess; stdin and stdout are pipes all the same.
-      child = spawn(cmd, args, { stdio: ['pipe', 'pipe', fd], env: { ...process.env, ...opts.env } }) as Child;
+      child = spawn(cmd, args, { stdio: [...pipes.childEnds, fd], env: { ...process.env, ...opts.env } });
     } finally {
       closeSync(fd);
+      pipes.closeChildEnds();
     }
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
       child.once('error', reject);
     });
-    const driver = new ProtocolDriver(child, opts.stderrPath);
+    const driver = new ProtocolDriver(child, pipes.toChild, pipes.fromChild, opts.stderrPath);
     const timeoutMs = opts.readyTimeoutMs ?? 10_000;
     const timer = setTimeout(() => driver.fail(new Error(`no READY within ${timeoutMs} ms`)), timeoutMs);
     try {
@@ -86,14 +92,14 @@ export class ProtocolDriver {
   /** Sends one frame; resolves with the ms from the write to the end of `RESULT 2\nOK` + `READY\n`. */
   send(frame: Buffer): Promise<number> {
     const acked = this.expect(ACK_THEN_READY);
-    this.child.stdin.write(frame);
+    this.stdin.write(frame);
     return acked;
   }
 
   /** Closes stdin (supervisord went away) and waits for the exit; SIGTERM, then SIGKILL if it lingers. */
   async stop(graceMs = 5000): Promise<void> {
     if (this.exit !== null) return;
-    this.child.stdin.end();
+    this.stdin.end();
     if (await this.exitedWithin(graceMs)) return;
     this.child.kill('SIGTERM');
     if (await this.exitedWithin(graceMs)) return;
