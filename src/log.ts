@@ -9,6 +9,8 @@ export interface Logger {
   info(msg: string, fields?: LogFields): void;
   warn(msg: string, fields?: LogFields): void;
   error(msg: string, fields?: LogFields): void;
+  /** Writes out any line still gathered, now: called before HAProxy is changed, so the log never lags it. */
+  flush(): void;
 }
 
 const BARE = /^[A-Za-z0-9_.:/@%+,#=-]+$/;
@@ -37,28 +39,55 @@ export function formatLine(time: Date, level: Level, msg: string, fields: LogFie
 
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
+/** Where log lines go; flush() writes out what a gathering writer still holds. */
+export interface LineWriter {
+  (line: string): void;
+  flush(): void;
+}
+
+/** While lines keep coming, at most one write to stderr per this many ms. */
+export const LOG_GATHER_MS = 2;
+
 /**
- * Lines to stderr, gathered per turn of the event loop into one write: a burst of events logs two lines
- * each, and a write per line was a tenth of the listener's time (bench/protocol.ts). Whatever is pending is
- * written on exit, so an exiting listener loses no line.
+ * Lines to stderr, gathered into few writes. A line after a quiet spell is written at the end of the turn
+ * of the event loop it was logged in; while lines keep coming (a burst of events logs one or two each),
+ * they are written at most every LOG_GATHER_MS: a write per turn was a write syscall per event, the
+ * largest part of what logging cost the listener (bench/protocol.ts). flush() writes at once; whatever is
+ * pending is also written on exit, so an exiting listener loses no line.
  */
-export function stderrLines(stream: NodeJS.WritableStream = process.stderr): (line: string) => void {
+export function stderrLines(
+  stream: NodeJS.WritableStream = process.stderr,
+  now: () => number = () => performance.now(),
+  gatherMs = LOG_GATHER_MS,
+): LineWriter {
   let pending: string[] = [];
+  let scheduled = false;
+  let lastWrite = Number.NEGATIVE_INFINITY;
   const flush = (): void => {
     if (pending.length === 0) return;
     const text = pending.join('');
     pending = [];
+    lastWrite = now();
     stream.write(text);
   };
-  process.on('exit', flush);
-  return (line) => {
-    if (pending.length === 0) setImmediate(flush);
-    pending.push(line);
+  const scheduledFlush = (): void => {
+    scheduled = false;
+    flush();
   };
+  process.on('exit', flush);
+  const write = (line: string): void => {
+    pending.push(line);
+    if (scheduled) return;
+    scheduled = true;
+    const wait = lastWrite + gatherMs - now();
+    if (wait <= 0) setImmediate(scheduledFlush);
+    else setTimeout(scheduledFlush, wait);
+  };
+  return Object.assign(write, { flush });
 }
 
 export function createLogger(
-  write: (line: string) => void = stderrLines(),
+  write: ((line: string) => void) & { flush?: () => void } = stderrLines(),
   minLevel: Level = 'info',
   now: () => Date = () => new Date(),
 ): Logger {
@@ -66,7 +95,8 @@ export function createLogger(
     if (ORDER[level] < ORDER[minLevel]) return;
     write(formatLine(now(), level, msg, fields));
   };
-  return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
+  const flush = (): void => write.flush?.();
+  return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error'), flush };
 }
 
 /** A logger that remembers its lines; for unit tests. */

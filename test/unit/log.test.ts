@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger, formatLine, stderrLines } from '../../src/log.js';
 
 describe('log lines', () => {
@@ -17,21 +17,58 @@ describe('log lines', () => {
     expect(lines).toEqual(['ts=1970-01-01T00:00:00.000Z level=warn msg=yes\n']);
   });
 
-  it('gathers the lines of one turn of the event loop into one write, in order', async () => {
-    const stream = new PassThrough();
-    const writes: string[] = [];
-    stream.on('data', (c: Buffer) => writes.push(c.toString()));
-    const write = stderrLines(stream);
-    write('a\n');
-    write('b\n');
-    write('c\n');
-    expect(writes).toEqual([]);
-    await new Promise((r) => setImmediate(r));
-    await new Promise((r) => setImmediate(r));
-    expect(writes).toEqual(['a\nb\nc\n']);
-    write('d\n');
-    await new Promise((r) => setImmediate(r));
-    await new Promise((r) => setImmediate(r));
-    expect(writes).toEqual(['a\nb\nc\n', 'd\n']);
+  describe('stderrLines', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    const recorder = () => {
+      const stream = new PassThrough();
+      const writes: string[] = [];
+      stream.on('data', (c: Buffer) => writes.push(c.toString()));
+      return { write: stderrLines(stream, () => Date.now(), 2), writes };
+    };
+
+    it('writes the lines of one turn of the event loop together, at its end, after a quiet spell', () => {
+      vi.useFakeTimers();
+      const { write, writes } = recorder();
+      write('a\n');
+      write('b\n');
+      write('c\n');
+      expect(writes).toEqual([]);
+      vi.advanceTimersToNextTimer();
+      expect(writes).toEqual(['a\nb\nc\n']);
+    });
+
+    it('while lines keep coming, writes at most once per gathering period, in order', () => {
+      vi.useFakeTimers();
+      const { write, writes } = recorder();
+      write('a\n');
+      vi.advanceTimersToNextTimer();
+      write('b\n');
+      vi.advanceTimersByTime(1);
+      write('c\n');
+      expect(writes).toEqual(['a\n']);
+      vi.advanceTimersByTime(1);
+      expect(writes).toEqual(['a\n', 'b\nc\n']);
+      // Quiet for longer than the period: the next line goes out at the end of its turn again.
+      vi.advanceTimersByTime(10);
+      write('d\n');
+      vi.advanceTimersToNextTimer();
+      expect(writes).toEqual(['a\n', 'b\nc\n', 'd\n']);
+      expect(vi.getTimerCount()).toBe(0);
+    });
+
+    it('flush() writes what is gathered at once, and the timer then finds nothing', () => {
+      vi.useFakeTimers();
+      const { write, writes } = recorder();
+      write('a\n');
+      vi.advanceTimersToNextTimer();
+      write('b\n');
+      write.flush();
+      expect(writes).toEqual(['a\n', 'b\n']);
+      vi.runAllTimers();
+      expect(writes).toEqual(['a\n', 'b\n']);
+    });
   });
 });
