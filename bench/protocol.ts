@@ -2,6 +2,7 @@
 
 import { join } from 'node:path';
 import { renderComparison } from './compare.js';
+import { cpuMs } from './cpu.js';
 import type { Benchmark, BenchContext } from './context.js';
 import { drive, type ProtocolDriver } from './driver.js';
 import { count, duration, rate, ratio } from './format.js';
@@ -26,6 +27,7 @@ import { paragraphs } from './text.js';
 class Subject {
   private sent = 0;
   private elapsedMs = 0;
+  private cpuUsedMs = 0;
   private readonly slices: Float64Array[] = [];
 
   constructor(
@@ -34,11 +36,18 @@ class Subject {
   ) {}
 
   async run(n: number, measured: boolean): Promise<void> {
+    const cpu0 = await cpuMs(this.driver.pid);
     const r = await drive(this.driver, n, this.next, this.sent);
     this.sent += n;
     if (!measured) return;
+    this.cpuUsedMs += (await cpuMs(this.driver.pid)) - cpu0;
     this.elapsedMs += r.elapsedMs;
     this.slices.push(r.latenciesMs);
+  }
+
+  /** CPU time the process used per measured event, all its threads. */
+  cpuPerEventMs(): number {
+    return this.cpuUsedMs / this.slices.reduce((n, s) => n + s.length, 0);
   }
 
   perSecond(): number {
@@ -96,6 +105,7 @@ async function run(ctx: BenchContext): Promise<string> {
       { label: 'ack p99', baseline: f.p99, subject: o.p99, format: duration },
       { label: 'ack p99.9', baseline: f.p999, subject: o.p999, format: duration },
       { label: 'ack max', baseline: f.max, subject: o.max, format: duration },
+      { label: 'CPU per event', baseline: floor.cpuPerEventMs(), subject: ours.cpuPerEventMs(), format: duration },
     ],
   });
   const wrong = mismatches(settled.states, expectedStates(rig.sup));
@@ -104,7 +114,9 @@ async function run(ctx: BenchContext): Promise<string> {
     paragraphs(`${count(n)} PROCESS_STATE events to each, one in flight, after ${count(warmup)} unmeasured, in ${rounds} turns; ` +
       `half for the ${MAPPED.length} mapped programs (ready on RUNNING), half for ${UNMAPPED.length} unmapped; 4 of the ` +
       `${MAPPED.length + UNMAPPED.length} names non-ASCII (café, wörker, 日本語, 🚀rocket). Ack = from writing the event ` +
-      `to reading RESULT 2\\nOK and READY\\n. The listener talks to a stub stats socket and XML-RPC endpoint.`),
+      `to reading RESULT 2\\nOK and READY\\n. The listener talks to a stub stats socket and XML-RPC endpoint. ` +
+      `Each gets its stdin and stdout as OS pipes, as supervisord gives them. CPU per event: user + system ` +
+      `time of the whole process (/proc/<pid>/stat) over the measured events.`),
     table,
     `stub HAProxy saw ${count(settled.setServer)} set server, ${count(settled.showServersState)} show servers state, ` +
       `${count(settled.showInfo)} show info; getAllProcessInfo calls: ${settled.rpcCalls} (1 = the start-up resync only)`,
@@ -112,9 +124,11 @@ async function run(ctx: BenchContext): Promise<string> {
       `listener log: ${count(log.lines)} lines, ${log.warn} warn, ${log.error} error`,
     ...log.samples.map((s) => `  ${s}`),
     `same listener, unmapped events only (protocol path, no HAProxy work): ${rate(unmapped.perSecond())} ` +
-      `(${ratio(unmapped.perSecond(), floor.perSecond())} of the floor), ack p50 ${duration(u.p50)}, p99 ${duration(u.p99)}`,
+      `(${ratio(unmapped.perSecond(), floor.perSecond())} of the floor), ack p50 ${duration(u.p50)}, p99 ${duration(u.p99)}, ` +
+      `CPU ${duration(unmapped.cpuPerEventMs())} per event`,
     `node itself, acknowledging only (our codec, no listener): ${rate(nodeFloor.perSecond())} ` +
-      `(${ratio(nodeFloor.perSecond(), floor.perSecond())} of the floor), ack p50 ${duration(summarize(nodeFloor.latencies()).p50)}`,
+      `(${ratio(nodeFloor.perSecond(), floor.perSecond())} of the floor), ack p50 ${duration(summarize(nodeFloor.latencies()).p50)}, ` +
+      `CPU ${duration(nodeFloor.cpuPerEventMs())} per event`,
     `goal (at least the floor's rate): ${goal ? 'met' : 'MISSED'}`,
   ];
   return lines.join('\n') + '\n';
