@@ -133,8 +133,6 @@ export class SocketApplier {
           const batch = this.pendingServers();
           this.windowMs = batch.length > 1 ? Math.min(this.opts.batchWindowMaxMs, this.windowMs * 2) : this.opts.batchWindowMs;
           this.lastPassAt = this.opts.clock.now();
-          // A line logged before this change reaches stderr before HAProxy shows it (log.ts gathers lines).
-          this.opts.log.flush();
           await this.applyBatch(batch);
         }
         this.recovered();

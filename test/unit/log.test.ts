@@ -1,5 +1,5 @@
-import { PassThrough } from 'node:stream';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
 import { createLogger, formatLine, stderrLines } from '../../src/log.js';
 
 describe('log lines', () => {
@@ -18,57 +18,68 @@ describe('log lines', () => {
   });
 
   describe('stderrLines', () => {
-    afterEach(() => {
-      vi.useRealTimers();
+    const errno = (code: string): NodeJS.ErrnoException => Object.assign(new Error(`write ${code}`), { code });
+
+    class Recording extends Writable {
+      readonly writes: string[] = [];
+      override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
+        this.writes.push(chunk.toString('utf8'));
+        done();
+      }
+    }
+
+    it('writes each line to the fd at once, as UTF-8 bytes', () => {
+      const calls: Array<[number, string]> = [];
+      const write = stderrLines({ fd: 9, writeSync: (fd, bytes) => (calls.push([fd, bytes.toString('utf8')]), bytes.length) });
+      write('a process="café:café"\n');
+      expect(calls).toEqual([[9, 'a process="café:café"\n']]);
+      write('b\n');
+      expect(calls).toEqual([
+        [9, 'a process="café:café"\n'],
+        [9, 'b\n'],
+      ]);
     });
 
-    const recorder = () => {
-      const stream = new PassThrough();
-      const writes: string[] = [];
-      stream.on('data', (c: Buffer) => writes.push(c.toString()));
-      return { write: stderrLines(stream, () => Date.now(), 2), writes };
-    };
-
-    it('writes the lines of one turn of the event loop together, at its end, after a quiet spell', () => {
-      vi.useFakeTimers();
-      const { write, writes } = recorder();
+    it('goes on through the fallback stream, in order, once the fd would block', async () => {
+      const fd: string[] = [];
+      const stream = new Recording();
+      let full = false;
+      const write = stderrLines({
+        writeSync: (_fd, bytes) => {
+          if (full) throw errno('EAGAIN');
+          fd.push(bytes.toString('utf8'));
+          return bytes.length;
+        },
+        fallback: () => stream,
+      });
       write('a\n');
+      full = true;
       write('b\n');
+      full = false;
+      // Stays on the stream: a line written to the fd now could overtake one still queued there.
       write('c\n');
-      expect(writes).toEqual([]);
-      vi.advanceTimersToNextTimer();
-      expect(writes).toEqual(['a\nb\nc\n']);
+      await new Promise((r) => setImmediate(r));
+      expect(fd).toEqual(['a\n']);
+      expect(stream.writes).toEqual(['b\n', 'c\n']);
     });
 
-    it('while lines keep coming, writes at most once per gathering period, in order', () => {
-      vi.useFakeTimers();
-      const { write, writes } = recorder();
-      write('a\n');
-      vi.advanceTimersToNextTimer();
-      write('b\n');
-      vi.advanceTimersByTime(1);
-      write('c\n');
-      expect(writes).toEqual(['a\n']);
-      vi.advanceTimersByTime(1);
-      expect(writes).toEqual(['a\n', 'b\nc\n']);
-      // Quiet for longer than the period: the next line goes out at the end of its turn again.
-      vi.advanceTimersByTime(10);
-      write('d\n');
-      vi.advanceTimersToNextTimer();
-      expect(writes).toEqual(['a\n', 'b\nc\n', 'd\n']);
-      expect(vi.getTimerCount()).toBe(0);
+    it('sends the rest of a partly written line through the fallback, cut at a byte, not a character', async () => {
+      const stream = new Recording();
+      // 'café' is 5 bytes: 3 written leaves the 2 bytes of é.
+      const write = stderrLines({ writeSync: () => 3, fallback: () => stream });
+      write('café\n');
+      await new Promise((r) => setImmediate(r));
+      expect(stream.writes.join('')).toBe('é\n');
     });
 
-    it('flush() writes what is gathered at once, and the timer then finds nothing', () => {
-      vi.useFakeTimers();
-      const { write, writes } = recorder();
-      write('a\n');
-      vi.advanceTimersToNextTimer();
-      write('b\n');
-      write.flush();
-      expect(writes).toEqual(['a\n', 'b\n']);
-      vi.runAllTimers();
-      expect(writes).toEqual(['a\n', 'b\n']);
+    it('loses the line, without throwing, when stderr fails otherwise (supervisord gone: EPIPE)', () => {
+      const write = stderrLines({
+        writeSync: () => {
+          throw errno('EPIPE');
+        },
+        fallback: () => expect.fail('EPIPE must not fall back'),
+      });
+      expect(() => write('a\n')).not.toThrow();
     });
   });
 });

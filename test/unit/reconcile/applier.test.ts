@@ -61,20 +61,6 @@ describe('SocketApplier', () => {
     await applier.stop();
   });
 
-  it('writes out the gathered log lines before it changes HAProxy, so the log never lags behind it', async () => {
-    const { desired, hap, log } = setup();
-    const order: string[] = [];
-    log.flush = () => order.push('log flushed');
-    const set = hap.setServerStates.bind(hap);
-    hap.setServerStates = (changes) => {
-      order.push('haproxy changed');
-      return set(changes);
-    };
-    desired.set([S1], 'maint', 'app:i1');
-    await settle();
-    expect(order).toEqual(['log flushed', 'haproxy changed']);
-  });
-
   it('applies only the latest decision after an outage, and logs the outage once', async () => {
     const { desired, hap, applier, log } = setup();
     await settle();
