@@ -51,7 +51,7 @@ export interface StderrOptions {
  * Lines to stderr, each with one synchronous write(2) as it is logged: in the log as soon as the fact
  * happened, before anything the listener does next (HAProxy never shows a change before its line is
  * written), and nothing to lose at exit. Written straight to the fd, not through process.stderr: in the
- * protocol benchmark, lines gathered and written through the stream cost the listener 8–10 µs of CPU per
+ * protocol benchmark, lines gathered and written through the stream cost the listener 7–10 µs of CPU per
  * event and a tenth of its rate; written at once with write(2), 3–6 µs and no rate we could measure
  * (bench/protocol.ts, README).
  * If the fd is non-blocking after all and a write would block, the rest goes through process.stderr, which
