@@ -71,7 +71,7 @@ async function run(ctx: BenchContext): Promise<string> {
   // Taking turns in slices, so a noisy second (another process, CPU placement) hits every subject alike.
   const rounds = ctx.quick ? 4 : 10;
 
-  ctx.progress('starting the floor (python childutils) and two listeners against stub HAProxy sockets and XML-RPC');
+  ctx.progress('starting the floor (python childutils), Node alone and four listeners against stub HAProxy sockets and XML-RPC');
   const floorDriver = await ctx.teardown.own('floor', startFloor(join(ctx.dir, 'floor.log')), (d) => d.stop());
   const floorSup = new Supervisor(ALL_PROGRAMS);
   const floor = new Subject(floorDriver, (i) => mixedEvent(floorSup, i));
@@ -82,7 +82,12 @@ async function run(ctx: BenchContext): Promise<string> {
   const nodeDriver = await ctx.teardown.own('node floor', startNodeFloor(join(ctx.dir, 'node-floor.log')), (d) => d.stop());
   const nodeSup = new Supervisor(ALL_PROGRAMS);
   const nodeFloor = new Subject(nodeDriver, (i) => mixedEvent(nodeSup, i));
-  const subjects = [floor, ours, unmapped, nodeFloor];
+  // Where the rest goes: the same mix without HAProxy traffic, and without info lines.
+  const dry = await ctx.teardown.own('listener (dry run)', startListenerRig(ctx.dir, 'dry', ['--dry-run']), (r) => r.stop());
+  const dryRun = new Subject(dry.driver, (i) => mixedEvent(dry.sup, i));
+  const quiet = await ctx.teardown.own('listener (warn)', startListenerRig(ctx.dir, 'warn', ['--log-level', 'warn']), (r) => r.stop());
+  const warnOnly = new Subject(quiet.driver, (i) => mixedEvent(quiet.sup, i));
+  const subjects = [floor, ours, unmapped, nodeFloor, dryRun, warnOnly];
 
   for (const s of subjects) await s.run(warmup, false);
   for (let r = 0; r < rounds; r++) {
@@ -90,7 +95,7 @@ async function run(ctx: BenchContext): Promise<string> {
     for (const s of subjects) await s.run(n / rounds, true);
   }
   const settled = await rig.stubs.quiet(500, 30_000);
-  await Promise.all([floorDriver.stop(), rig.stop(), bare.stop(), nodeDriver.stop()]);
+  await Promise.all([floorDriver.stop(), rig.stop(), bare.stop(), nodeDriver.stop(), dry.stop(), quiet.stop()]);
   const log = await scanLog(rig.stderrPath);
 
   const f = summarize(floor.latencies());
@@ -110,6 +115,10 @@ async function run(ctx: BenchContext): Promise<string> {
   });
   const wrong = mismatches(settled.states, expectedStates(rig.sup));
   const goal = ours.perSecond() >= floor.perSecond();
+  const variants: [string, Subject][] = [
+    ['--dry-run (the same mix, no HAProxy traffic)', dryRun],
+    ['--log-level warn (the same mix, no info lines)', warnOnly],
+  ];
   const lines = [
     paragraphs(`${count(n)} PROCESS_STATE events to each, one in flight, after ${count(warmup)} unmeasured, in ${rounds} turns; ` +
       `half for the ${MAPPED.length} mapped programs (ready on RUNNING), half for ${UNMAPPED.length} unmapped; 4 of the ` +
@@ -129,6 +138,11 @@ async function run(ctx: BenchContext): Promise<string> {
     `node itself, acknowledging only (our codec, no listener): ${rate(nodeFloor.perSecond())} ` +
       `(${ratio(nodeFloor.perSecond(), floor.perSecond())} of the floor), ack p50 ${duration(summarize(nodeFloor.latencies()).p50)}, ` +
       `CPU ${duration(nodeFloor.cpuPerEventMs())} per event`,
+    ...variants.map(
+      ([what, s]) =>
+        `same listener, ${what}: ${rate(s.perSecond())} (${ratio(s.perSecond(), floor.perSecond())} of the floor), ` +
+        `CPU ${duration(s.cpuPerEventMs())} per event`,
+    ),
     `goal (at least the floor's rate): ${goal ? 'met' : 'MISSED'}`,
   ];
   return lines.join('\n') + '\n';

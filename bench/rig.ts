@@ -92,7 +92,7 @@ export interface ListenerRig {
  * Starts the stand-ins and the built listener against them, and waits until it has resynced (one
  * getAllProcessInfo, answered with every program RUNNING, every server ready) and gone quiet.
  */
-export async function startListenerRig(dir: string, tag: string): Promise<ListenerRig> {
+export async function startListenerRig(dir: string, tag: string, extraArgs: readonly string[] = []): Promise<ListenerRig> {
   const haproxySocket = join(dir, `${tag}-haproxy.sock`);
   const rpcSocket = join(dir, `${tag}-rpc.sock`);
   const sup = new Supervisor(ALL_PROGRAMS);
@@ -109,7 +109,7 @@ export async function startListenerRig(dir: string, tag: string): Promise<Listen
   let driver: ProtocolDriver;
   try {
     const launch = listenerLaunch();
-    driver = await ProtocolDriver.start(process.execPath, [...launch.nodeArgs, requireBuiltCli(), '--config', configPath], {
+    driver = await ProtocolDriver.start(process.execPath, [...launch.nodeArgs, requireBuiltCli(), '--config', configPath, ...extraArgs], {
       stderrPath,
       // Not run by supervisord: no SUPERVISOR_* of an outer one may leak in.
       env: { ...launch.env, SUPERVISOR_SERVER_URL: '', SUPERVISOR_PROCESS_NAME: '', SUPERVISOR_GROUP_NAME: '' },
