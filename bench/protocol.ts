@@ -28,6 +28,8 @@ class Subject {
   private sent = 0;
   private elapsedMs = 0;
   private cpuUsedMs = 0;
+  /** Events measured: the sum of the slices' lengths. */
+  private measured = 0;
   private readonly slices: Float64Array[] = [];
 
   constructor(
@@ -42,20 +44,21 @@ class Subject {
     if (!measured) return;
     this.cpuUsedMs += (await cpuMs(this.driver.pid)) - cpu0;
     this.elapsedMs += r.elapsedMs;
+    this.measured += n;
     this.slices.push(r.latenciesMs);
   }
 
   /** CPU time the process used per measured event, all its threads. */
   cpuPerEventMs(): number {
-    return this.cpuUsedMs / this.slices.reduce((n, s) => n + s.length, 0);
+    return this.cpuUsedMs / this.measured;
   }
 
   perSecond(): number {
-    return (this.slices.reduce((n, s) => n + s.length, 0) / this.elapsedMs) * 1000;
+    return (this.measured / this.elapsedMs) * 1000;
   }
 
   latencies(): Float64Array {
-    const all = new Float64Array(this.slices.reduce((n, s) => n + s.length, 0));
+    const all = new Float64Array(this.measured);
     let at = 0;
     for (const s of this.slices) {
       all.set(s, at);

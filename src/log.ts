@@ -41,8 +41,8 @@ const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 
 
 export interface StderrOptions {
   readonly fd?: number;
-  /** fs.writeSync; injectable so a test can make it answer EAGAIN or write part of a line. */
-  readonly writeSync?: (fd: number, bytes: Buffer) => number;
+  /** fs.writeSync (returns the bytes written); injectable so a test can make it answer EAGAIN or write part of a line. */
+  readonly writeSync?: (fd: number, text: string) => number;
   /** Where lines go on once the fd would block: process.stderr by default. */
   readonly fallback?: () => NodeJS.WritableStream;
 }
@@ -60,7 +60,7 @@ export interface StderrOptions {
  */
 export function stderrLines(options: StderrOptions = {}): (line: string) => void {
   const fd = options.fd ?? 2;
-  const writeSync = options.writeSync ?? ((f: number, bytes: Buffer) => fsWriteSync(f, bytes));
+  const writeSync = options.writeSync ?? ((f: number, text: string) => fsWriteSync(f, text));
   let slow: NodeJS.WritableStream | null = null;
   const goSlow = (): NodeJS.WritableStream => {
     slow = (options.fallback ?? (() => process.stderr))();
@@ -73,14 +73,14 @@ export function stderrLines(options: StderrOptions = {}): (line: string) => void
       slow.write(line);
       return;
     }
-    const bytes = Buffer.from(line, 'utf8');
     let written = 0;
     try {
-      written = writeSync(fd, bytes);
+      written = writeSync(fd, line);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return;
     }
-    if (written < bytes.length) goSlow().write(bytes.subarray(written));
+    // A short write is cut at a byte, maybe inside a character: the rest goes on as bytes.
+    if (written < Buffer.byteLength(line)) goSlow().write(Buffer.from(line, 'utf8').subarray(written));
   };
 }
 

@@ -1,6 +1,6 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger, formatLine, stderrLines } from '../../src/log.js';
+import { errno, RecordingStream as Recording } from '../support/writes.js';
 
 describe('log lines', () => {
   it('one line per fact, key=value, quoted only when needed', () => {
@@ -18,19 +18,9 @@ describe('log lines', () => {
   });
 
   describe('stderrLines', () => {
-    const errno = (code: string): NodeJS.ErrnoException => Object.assign(new Error(`write ${code}`), { code });
-
-    class Recording extends Writable {
-      readonly writes: string[] = [];
-      override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
-        this.writes.push(chunk.toString('utf8'));
-        done();
-      }
-    }
-
-    it('writes each line to the fd at once, as UTF-8 bytes', () => {
+    it('writes each line to the fd at once', () => {
       const calls: Array<[number, string]> = [];
-      const write = stderrLines({ fd: 9, writeSync: (fd, bytes) => (calls.push([fd, bytes.toString('utf8')]), bytes.length) });
+      const write = stderrLines({ fd: 9, writeSync: (fd, text) => (calls.push([fd, text]), Buffer.byteLength(text)) });
       write('a process="café:café"\n');
       expect(calls).toEqual([[9, 'a process="café:café"\n']]);
       write('b\n');
@@ -45,10 +35,10 @@ describe('log lines', () => {
       const stream = new Recording();
       let full = false;
       const write = stderrLines({
-        writeSync: (_fd, bytes) => {
+        writeSync: (_fd, text) => {
           if (full) throw errno('EAGAIN');
-          fd.push(bytes.toString('utf8'));
-          return bytes.length;
+          fd.push(text);
+          return Buffer.byteLength(text);
         },
         fallback: () => stream,
       });

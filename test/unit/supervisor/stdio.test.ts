@@ -1,18 +1,8 @@
 // stdout as the protocol's sink: synchronous writes, a stream fallback that keeps token order, errors reported.
 
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { stdoutSink } from '../../../src/supervisor/stdio.js';
-
-const errno = (code: string): NodeJS.ErrnoException => Object.assign(new Error(`write ${code}`), { code });
-
-class Recording extends Writable {
-  readonly writes: string[] = [];
-  override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
-    this.writes.push(chunk.toString('utf8'));
-    done();
-  }
-}
+import { errno, RecordingStream as Recording } from '../../support/writes.js';
 
 describe('stdoutSink', () => {
   it('writes each token to the fd at once, and is drained straight away', async () => {
