@@ -1,8 +1,8 @@
-// The listener as the protocol and memory benchmarks run it: config, stand-ins, event mix, and the Python floor.
+// The listener as the protocol and memory benchmarks run it: config, stand-ins and event mix.
 
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { requireBuiltCli } from '../test/support/paths.js';
 import { ProtocolDriver } from './driver.js';
 import { program, Supervisor, type ProgramName } from './frames.js';
@@ -134,41 +134,6 @@ export async function startListenerRig(dir: string, tag: string, extraArgs: read
       await stubs.stop();
     },
   };
-}
-
-/**
- * The floor: supervisor's own Python helper acknowledging every event and doing nothing else.
- * childutils reads the payload with `stdin.read(len)` on a text stream, i.e. in characters: UTF-8 is forced so
- * that matches supervisord's code-point count whatever the locale.
- */
-const FLOOR_PY = `
-import sys
-from supervisor import childutils
-while True:
-    try:
-        headers, payload = childutils.listener.wait(sys.stdin, sys.stdout)
-    except KeyError:  # EOF: readline() gave '' and so no 'len'
-        sys.exit(0)
-    childutils.listener.ok(sys.stdout)
-`;
-
-export function startFloor(stderrPath: string): Promise<ProtocolDriver> {
-  return ProtocolDriver.start('/usr/bin/python3', ['-c', FLOOR_PY], { stderrPath, env: { PYTHONIOENCODING: 'utf-8' } });
-}
-
-/** A Node process that only acknowledges, with the listener's own codec: the floor of Node itself. */
-const NODE_FLOOR_JS = (protocolJs: string): string => `
-import { ACK_AND_READY, EventParser, READY } from ${JSON.stringify(protocolJs)};
-const parser = new EventParser();
-process.stdout.write(READY);
-process.stdin.on('data', (chunk) => {
-  for (const _ of parser.push(chunk)) process.stdout.write(ACK_AND_READY);
-});
-`;
-
-export function startNodeFloor(stderrPath: string): Promise<ProtocolDriver> {
-  const protocolJs = join(dirname(requireBuiltCli()), 'supervisor', 'protocol.js');
-  return ProtocolDriver.start(process.execPath, ['--input-type=module', '-e', NODE_FLOOR_JS(protocolJs)], { stderrPath });
 }
 
 /** What the stub HAProxy should show for each mapped server, from the state supervisord last reported. */

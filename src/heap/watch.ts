@@ -26,7 +26,7 @@ export interface HeapWatchOptions {
  * bench/memory.ts). V8 itself collects the old space only once it has grown by 8 MB
  * (MinimumAllocationLimitGrowingStep; `--heap-growing-percent` and `--optimize-for-size` did not change it,
  * measured), and the pages it grew by stay resident. So while events flow, the watch looks at most once per
- * checkMs and runs a full collection once slackBytes have piled up: a pause of ~5 ms per ~60 000 events
+ * checkMs and runs a full collection once slackBytes have piled up: a pause of 5–10 ms per ~50 000 events
  * instead of RSS that grows by 5 MB or more. An idle listener sets no timer at all.
  */
 export class HeapWatch {
