@@ -25,8 +25,9 @@ export function rate(perSecond: number): string {
 /** `48.2 MB` (10^6 bytes, as `ps` and /proc's kB are read by people), signed when asked: `+0.4 MB`. */
 export function megabytes(bytes: number, signed = false): string {
   if (!Number.isFinite(bytes)) return '-';
-  const mb = bytes / 1e6;
-  return `${signed && mb >= 0 ? '+' : ''}${mb.toFixed(1)} MB`;
+  // Rounded first, so a few kB either way reads 0.0 MB, not -0.0 MB.
+  const mb = Math.round(bytes / 1e5) / 10 || 0;
+  return `${signed && mb > 0 ? '+' : ''}${mb.toFixed(1)} MB`;
 }
 
 /**
