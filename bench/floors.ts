@@ -1,4 +1,4 @@
-// What acknowledging alone costs, the listener's work aside: supervisor's Python helper and Node two ways.
+// What acknowledging alone costs (supervisor's Python helper, Node two ways), and what a system call costs.
 
 import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
