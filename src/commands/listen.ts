@@ -45,8 +45,8 @@ const BATCH_WINDOW_MAX_MS = 64;
  * Old-space garbage let pile up before the heap watch collects it, and how often it looks while events flow.
  * With 512 KB and 1 s, a warm-up cycle (probe, connection, timers) promoted enough between two looks for V8 to
  * commit more pages: RSS after 10,000 cycles ended 1.7–3.0 MB above the figure after 1,000 in the memory
- * benchmark. With these, 0.4 MB and lower (bench/memory.ts); in a flood of events a full collection (9 ms
- * here) comes about every 50,000 events.
+ * benchmark. With these, −1.5 to +0.9 MB in five runs (bench/memory.ts); in a flood of events a full
+ * collection (9 ms here) comes about every 50,000 events.
  */
 const HEAP_SLACK_BYTES = 256 * 1024;
 const HEAP_CHECK_MS = 100;
