@@ -74,19 +74,21 @@ async function run(ctx: BenchContext): Promise<string> {
   const rounds = ctx.quick ? 4 : 10;
 
   ctx.progress('starting the floor (python childutils), Node alone two ways and four listeners against stub HAProxy sockets and XML-RPC');
+  /** A subject that is not a listener rig: it gets the mix from a supervisord of its own. */
+  const mixed = (driver: ProtocolDriver): Subject => {
+    const sup = new Supervisor(ALL_PROGRAMS);
+    return new Subject(driver, (i) => mixedEvent(sup, i));
+  };
   const floorDriver = await ctx.teardown.own('floor', startFloor(join(ctx.dir, 'floor.log')), (d) => d.stop());
-  const floorSup = new Supervisor(ALL_PROGRAMS);
-  const floor = new Subject(floorDriver, (i) => mixedEvent(floorSup, i));
+  const floor = mixed(floorDriver);
   const rig = await ctx.teardown.own('listener', startListenerRig(ctx.dir, 'mixed'), (r) => r.stop());
   const ours = new Subject(rig.driver, (i) => mixedEvent(rig.sup, i));
   const bare = await ctx.teardown.own('listener (unmapped)', startListenerRig(ctx.dir, 'unmapped'), (r) => r.stop());
   const unmapped = new Subject(bare.driver, (i) => unmappedEvent(bare.sup, i));
   const loopDriver = await ctx.teardown.own('node, event loop', startNodeEventLoop(join(ctx.dir, 'node-loop.log')), (d) => d.stop());
-  const loopSup = new Supervisor(ALL_PROGRAMS);
-  const nodeLoop = new Subject(loopDriver, (i) => mixedEvent(loopSup, i));
+  const nodeLoop = mixed(loopDriver);
   const blockingDriver = await ctx.teardown.own('node, blocking', startNodeBlocking(join(ctx.dir, 'node-blocking.log')), (d) => d.stop());
-  const blockingSup = new Supervisor(ALL_PROGRAMS);
-  const nodeBlocking = new Subject(blockingDriver, (i) => mixedEvent(blockingSup, i));
+  const nodeBlocking = mixed(blockingDriver);
   // Where the rest goes: the same mix without HAProxy traffic, and without info lines.
   const dry = await ctx.teardown.own('listener (dry run)', startListenerRig(ctx.dir, 'dry', ['--dry-run']), (r) => r.stop());
   const dryRun = new Subject(dry.driver, (i) => mixedEvent(dry.sup, i));

@@ -1,6 +1,6 @@
 // Structured logging: one line per fact, key=value, to stderr (stdout is supervisord's protocol channel).
 
-import { writeSync as fsWriteSync } from 'node:fs';
+import { fdWriter, type FdWriteOptions } from './fd-write.js';
 
 export type LogValue = string | number | boolean | null | undefined;
 export type LogFields = Record<string, LogValue>;
@@ -39,14 +39,6 @@ export function formatLine(time: Date, level: Level, msg: string, fields: LogFie
 
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-export interface StderrOptions {
-  readonly fd?: number;
-  /** fs.writeSync (returns the bytes written); injectable so a test can make it answer EAGAIN or write part of a line. */
-  readonly writeSync?: (fd: number, text: string) => number;
-  /** Where lines go on once the fd would block: process.stderr by default. */
-  readonly fallback?: () => NodeJS.WritableStream;
-}
-
 /**
  * Lines to stderr, each with one synchronous write(2) as it is logged: in the log as soon as the fact
  * happened, before anything the listener does next (HAProxy never shows a change before its line is
@@ -58,30 +50,18 @@ export interface StderrOptions {
  * queues, and stays there so the lines keep their order. A stderr that fails otherwise (supervisord gone:
  * EPIPE) loses the line: logging must never take the listener down.
  */
-export function stderrLines(options: StderrOptions = {}): (line: string) => void {
-  const fd = options.fd ?? 2;
-  const writeSync = options.writeSync ?? ((f: number, text: string) => fsWriteSync(f, text));
-  let slow: NodeJS.WritableStream | null = null;
-  const goSlow = (): NodeJS.WritableStream => {
-    slow = (options.fallback ?? (() => process.stderr))();
-    // Its failures are the same lost lines as above, not a crash.
-    slow.on('error', () => {});
-    return slow;
-  };
-  return (line) => {
-    if (slow !== null) {
-      slow.write(line);
-      return;
-    }
-    let written = 0;
-    try {
-      written = writeSync(fd, line);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return;
-    }
-    // A short write is cut at a byte, maybe inside a character: the rest goes on as bytes.
-    if (written < Buffer.byteLength(line)) goSlow().write(Buffer.from(line, 'utf8').subarray(written));
-  };
+export function stderrLines(options: FdWriteOptions = {}): (line: string) => void {
+  return fdWriter({
+    fd: options.fd ?? 2,
+    writeSync: options.writeSync,
+    onError: () => {},
+    fallback: () => {
+      const stream = (options.fallback ?? (() => process.stderr))();
+      // Its failures are the same lost lines, not a crash.
+      stream.on('error', () => {});
+      return stream;
+    },
+  });
 }
 
 export function createLogger(

@@ -1,7 +1,8 @@
 // The listener's real stdin and stdout as the event channel's source and sink: the only code that touches them.
 
-import { fstatSync, writeSync as fsWriteSync } from 'node:fs';
+import { fstatSync } from 'node:fs';
 import { Socket, type OnReadOpts, type SocketConstructorOpts } from 'node:net';
+import { fdWriter, type FdWriteOptions } from '../fd-write.js';
 import type { ChunkSource, TokenSink } from './channel.js';
 import { streamSink, streamSource } from './streams.js';
 
@@ -38,51 +39,30 @@ export function stdinSource(fd = 0): ChunkSource {
   };
 }
 
-export interface StdoutSinkOptions {
-  readonly fd?: number;
-  /** fs.writeSync; injectable so a test can make it answer EAGAIN. */
-  readonly writeSync?: (fd: number, text: string) => number;
-  /** Where writing goes on once the fd would block: process.stdout by default. */
-  readonly fallback?: () => NodeJS.WritableStream;
-}
-
 /**
- * stdout, written synchronously: a token is ~20 bytes, below PIPE_BUF, so the write is atomic and supervisord's
- * pipe, which it reads continuously, never makes it wait. If the fd is non-blocking after all (someone set
- * O_NONBLOCK on a shared description) and a write would block, the rest goes through process.stdout, which
- * queues and retries, and stays there so the order of tokens is kept.
+ * stdout, written synchronously (fd-write.ts): a token is ~20 bytes, below PIPE_BUF, so the write is atomic
+ * and supervisord's pipe, which it reads continuously, never makes it wait. Should the fd block after all,
+ * tokens go on through process.stdout (by default), in order. Failures go to the handler given at open.
  */
-export function stdoutSink(options: StdoutSinkOptions = {}): TokenSink {
-  const fd = options.fd ?? 1;
-  const writeSync = options.writeSync ?? ((f: number, text: string) => fsWriteSync(f, text));
+export function stdoutSink(options: FdWriteOptions = {}): TokenSink {
   let onError: (err: unknown) => void = () => {};
-  let slow: TokenSink | null = null;
-  const goSlow = (): TokenSink => {
-    slow = streamSink((options.fallback ?? (() => process.stdout))());
-    slow.open(onError);
-    return slow;
-  };
+  let slow: ReturnType<typeof streamSink> | null = null;
+  const write = fdWriter({
+    fd: options.fd ?? 1,
+    writeSync: options.writeSync,
+    onError: (err) => onError(err),
+    fallback: () => {
+      const sink = streamSink((options.fallback ?? (() => process.stdout))());
+      sink.open(onError);
+      slow = sink;
+      return sink;
+    },
+  });
   return {
     open(handler) {
       onError = handler;
     },
-    write(text) {
-      if (slow !== null) {
-        slow.write(text);
-        return;
-      }
-      let written = 0;
-      try {
-        written = writeSync(fd, text);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') {
-          onError(err);
-          return;
-        }
-      }
-      // A token is ASCII: characters and bytes agree.
-      if (written < text.length) goSlow().write(text.slice(written));
-    },
+    write,
     drained() {
       return slow === null ? Promise.resolve() : slow.drained();
     },

@@ -1,5 +1,6 @@
 // Node streams as the event channel's source and sink: for a stdin that is a file or a terminal, and tests.
 
+import type { FallbackSink } from '../fd-write.js';
 import type { ChunkSource, SourceHandlers, TokenSink } from './channel.js';
 
 /** Reads a Readable in flowing mode; a destroyed stream that closes without 'end' is EOF all the same. */
@@ -42,7 +43,7 @@ export function streamSource(input: NodeJS.ReadableStream): ChunkSource {
  * Writes to a Writable, one write per token: the stream keeps them in order, and every token is a few bytes,
  * so waiting for 'drain' would buy nothing but a second queue.
  */
-export function streamSink(output: NodeJS.WritableStream): TokenSink {
+export function streamSink(output: NodeJS.WritableStream): TokenSink & FallbackSink {
   let pending = 0;
   let failure: { err: unknown } | null = null;
   let fail: (err: unknown) => void = () => {};
@@ -58,9 +59,9 @@ export function streamSink(output: NodeJS.WritableStream): TokenSink {
       // and an unhandled 'error' would crash the listener while it flushes HAProxy changes.
       output.on('error', fail);
     },
-    write(text) {
+    write(chunk: string | Uint8Array) {
       pending += 1;
-      output.write(text, (err?: Error | null) => {
+      output.write(chunk, (err?: Error | null) => {
         pending -= 1;
         if (err) fail(err);
         if (pending > 0) return;
