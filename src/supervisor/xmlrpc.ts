@@ -179,7 +179,8 @@ function decodeValue(valueEl: XmlElement): XmlRpcValue {
         return decodeValue(v);
       });
     case 'struct': {
-      const out: { [k: string]: XmlRpcValue } = {};
+      // No prototype: a member named __proto__ (or constructor) is just a key, never the object's prototype.
+      const out: { [k: string]: XmlRpcValue } = Object.create(null) as { [k: string]: XmlRpcValue };
       for (const member of elementsOf(typed)) {
         if (member.name !== 'member') throw malformed(`<struct> holds <${member.name}>`);
         out[textOf(child(member, 'name'))] = decodeValue(child(member, 'value'));

@@ -124,6 +124,20 @@ describe('decodeResponse', () => {
     });
   });
 
+  it('decodes a struct member named __proto__ as a plain key, without touching any prototype', () => {
+    // Built from pairs: `{ __proto__: … }` in an object literal would set a prototype, not a key.
+    const members = [member('__proto__', struct({ polluted: str('yes') })), member('constructor', str('c')), member('name', str('x'))];
+    const v = decodeResponse(response(`<value><struct>\n${members.join('')}</struct></value>`));
+    expect(Object.getPrototypeOf(v)).toBeNull();
+    const record = v as Record<string, unknown>;
+    expect(Object.keys(record)).toEqual(['__proto__', 'constructor', 'name']);
+    expect(Object.hasOwn(record, '__proto__')).toBe(true);
+    expect(record['__proto__']).toEqual({ polluted: 'yes' });
+    expect(record['constructor']).toBe('c');
+    expect((record as { polluted?: unknown }).polluted).toBeUndefined();
+    expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+  });
+
   it('decodes i4, double, a bare <value> as string, and empty strings', () => {
     expect(decodeResponse(response('<value><i4>5086</i4></value>'))).toBe(5086);
     expect(decodeResponse(response('<value><double>-0.25</double></value>'))).toBe(-0.25);
