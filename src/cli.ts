@@ -1,12 +1,5 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=1 node --max-semi-space-size=1 --optimize-for-size --expose-gc
+#!/usr/bin/env node
 // Entry point: parse the command line, load the config, run the chosen command, map errors to exit codes.
-// The shebang is for the listener's memory, which must stay flat for months (bench/memory.ts):
-// - --max-semi-space-size=1 caps V8's young generation at 1 MB per semi-space; by default V8 grows it to
-//   16 MB under a burst, RSS that never comes back (measured: +21 MB over 1M events, live heap flat at 6 MB);
-// - --optimize-for-size: V8 trades some speed for a smaller heap;
-// - --expose-gc lets the heap watch (heap/watch.ts) collect the old space as garbage piles up;
-// - MALLOC_ARENA_MAX=1: V8's helper threads allocate from the main malloc arena instead of each growing
-//   its own (measured: +0.6 MB instead of +1.1 MB of malloc memory over 1M events).
 
 import { parseArgs, USAGE, type Args, type Command } from './args.js';
 import { systemClock } from './clock.js';
@@ -18,10 +11,19 @@ import { status } from './commands/status.js';
 import { loadConfig } from './config/load.js';
 import { parsePositional } from './config/positional.js';
 import type { Config } from './config/types.js';
-import { AppError, ConfigError } from './errors.js';
-import { createLogger, type Level } from './log.js';
+import { AppError, ConfigError, errorStack } from './errors.js';
+import { streamLines, type LineWriter } from './lines.js';
+import { createLogger, stderrLines, type Level } from './log.js';
 import { stdinSource, stdoutSink } from './supervisor/stdio.js';
 import { httpProbe } from './warmup/probe.js';
+
+/** How long, at exit, queued output may take to reach the operating system. */
+const EXIT_FLUSH_MS = 1000;
+
+/** Every line to stderr goes through it, so that exit can wait for them. */
+const stderr: LineWriter = stderrLines();
+/** stdout's writes so far, once a command has written there. */
+let flushStdout: () => Promise<void> = () => Promise.resolve();
 
 async function main(argv: readonly string[]): Promise<number> {
   let args: Args;
@@ -29,7 +31,7 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     args = parseArgs(argv);
     if (args.help) {
-      process.stderr.write(USAGE);
+      stderr.write(USAGE);
       return 0;
     }
     config =
@@ -40,27 +42,38 @@ async function main(argv: readonly string[]): Promise<number> {
     return usageOrConfigError(err);
   }
   try {
-    // The listener's stdout is supervisord's protocol channel: only the event channel writes to it.
-    if (args.command === 'listen') {
-      return await listen({
-        config,
-        dryRun: args.dryRun,
-        log: createLogger(undefined, args.logLevel as Level),
-        input: stdinSource(),
-        output: stdoutSink(),
-        env: process.env,
-        stopSignal: stopSignal(),
-      });
-    }
+    if (args.command === 'listen') return await listener(args, config);
     return await operatorCommand(args.command, args, config);
   } catch (err) {
     return usageOrConfigError(err);
   }
 }
 
+/** The listener: stdout is supervisord's protocol channel, and only the event channel writes to it. */
+async function listener(args: Args, config: Config): Promise<number> {
+  const log = createLogger(stderr.write, args.logLevel as Level);
+  // Last resort: a promise started and not awaited must never end the listener unseen, nor at all.
+  process.on('unhandledRejection', (reason) =>
+    log.error('unhandled rejection; listener goes on', { reason: 'internal', error: errorStack(reason) }),
+  );
+  const output = stdoutSink();
+  flushStdout = () => output.drained();
+  return listen({
+    config,
+    dryRun: args.dryRun,
+    log,
+    input: stdinSource(),
+    output,
+    env: process.env,
+    stopSignal: stopSignal(),
+  });
+}
+
 /** check, status and restart: run by an operator, never as supervisord's listener, so they report on stdout. */
 async function operatorCommand(command: Exclude<Command, 'listen'>, args: Args, config: Config): Promise<number> {
-  const out = (text: string) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  const stdout = streamLines(process.stdout);
+  flushStdout = () => stdout.flushed();
+  const out = (text: string) => stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   switch (command) {
     case 'check':
       return check({
@@ -95,8 +108,8 @@ function liveSupervisorOrFail(config: Config): ReturnType<typeof liveSupervisor>
 function usageOrConfigError(err: unknown): number {
   if (err instanceof AppError && (err.code === 'CONFIG' || err.code === 'USAGE')) {
     // Nothing has touched HAProxy yet: say exactly where the problem is and stop.
-    process.stderr.write(`supervisor-haproxy: ${err.message}\n`);
-    if (err.code === 'USAGE') process.stderr.write(USAGE);
+    stderr.write(`supervisor-haproxy: ${err.message}\n`);
+    if (err.code === 'USAGE') stderr.write(USAGE);
     return 2;
   }
   throw err;
@@ -109,16 +122,21 @@ function stopSignal(): Promise<string> {
   });
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-    // Pending timers (probe sockets being torn down) must not keep a stopping process alive.
-    setTimeout(() => process.exit(code), 100).unref();
-  },
-  (err: unknown) => {
-    process.stderr.write(
-      `supervisor-haproxy: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
-    process.exit(1);
-  },
-);
+/**
+ * Exits once what is written to stdout and stderr has reached the operating system: writes to pipes are
+ * asynchronous in Node, and process.exit() drops what is still queued (the last acknowledgement, the line
+ * saying why the listener stopped). Bounded, so a reader that stopped reading cannot keep the process alive;
+ * process.exit() rather than waiting for the event loop to empty: sockets being torn down must not keep a
+ * stopping process alive.
+ */
+async function exitFlushed(code: number): Promise<never> {
+  process.exitCode = code;
+  const flushed = Promise.all([stderr.flushed(), flushStdout().catch(() => undefined)]);
+  await Promise.race([flushed, new Promise((resolve) => setTimeout(resolve, EXIT_FLUSH_MS))]);
+  process.exit(code);
+}
+
+main(process.argv.slice(2)).then(exitFlushed, (err: unknown) => {
+  stderr.write(`supervisor-haproxy: unexpected error: ${errorStack(err)}\n`);
+  return exitFlushed(1);
+});

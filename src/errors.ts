@@ -16,6 +16,9 @@ export type ErrorCode =
 /** The message of anything thrown, for logs and error texts. */
 export const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
+/** The stack of anything thrown, else its text: for errors nobody expected (a log line quotes the newlines). */
+export const errorStack = (err: unknown): string => (err instanceof Error ? (err.stack ?? err.message) : String(err));
+
 export abstract class AppError extends Error {
   abstract readonly code: ErrorCode;
 }

@@ -1,6 +1,6 @@
 // Structured logging: one line per fact, key=value, to stderr (stdout is supervisord's protocol channel).
 
-import { fdWriter, type FdWriteOptions } from './fd-write.js';
+import { streamLines, type LineWriter } from './lines.js';
 
 export type LogValue = string | number | boolean | null | undefined;
 export type LogFields = Record<string, LogValue>;
@@ -18,9 +18,8 @@ const BARE = /^[A-Za-z0-9_.:/@%+,#=-]+$/;
 /** Quote a value only when it needs it, so lines stay greppable: key=value key="two words". */
 export function formatValue(value: LogValue): string {
   if (value === null || value === undefined) return '-';
-  // Integers through toFixed: String(n) keeps every result in V8's number-to-string cache, which lives in
-  // the old generation, so each new serial or pid logged was promoted there (40% of what the listener
-  // promoted per event, bench/memory.ts).
+  // Integers through toFixed: String(n) keeps every result in V8's number-to-string cache, so each new
+  // serial or pid logged would be kept in the old generation.
   const s = typeof value === 'number' && Number.isSafeInteger(value) ? value.toFixed(0) : String(value);
   if (s !== '' && BARE.test(s)) return s;
   return JSON.stringify(s);
@@ -40,32 +39,15 @@ export function formatLine(time: Date, level: Level, msg: string, fields: LogFie
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 /**
- * Lines to stderr, each with one synchronous write(2) as it is logged: in the log as soon as the fact
- * happened, before anything the listener does next (HAProxy never shows a change before its line is
- * written), and nothing to lose at exit. Written straight to the fd, not through process.stderr: in the
- * protocol benchmark, lines gathered and written through the stream cost the listener 7–10 µs of CPU per
- * event and a tenth of its rate; written at once with write(2), 3–6 µs and no rate we could measure
- * (bench/protocol.ts, README).
- * If the fd is non-blocking after all and a write would block, the rest goes through process.stderr, which
- * queues, and stays there so the lines keep their order. A stderr that fails otherwise (supervisord gone:
- * EPIPE) loses the line: logging must never take the listener down.
+ * Lines to stderr, through process.stderr. A stderr that fails (supervisord gone: EPIPE) loses the line:
+ * logging must never take the listener down.
  */
-export function stderrLines(options: FdWriteOptions = {}): (line: string) => void {
-  return fdWriter({
-    fd: options.fd ?? 2,
-    writeSync: options.writeSync,
-    onError: () => {},
-    fallback: () => {
-      const stream = (options.fallback ?? (() => process.stderr))();
-      // Its failures are the same lost lines, not a crash.
-      stream.on('error', () => {});
-      return stream;
-    },
-  });
+export function stderrLines(stream: NodeJS.WritableStream = process.stderr): LineWriter {
+  return streamLines(stream);
 }
 
 export function createLogger(
-  write: (line: string) => void = stderrLines(),
+  write: (line: string) => void = stderrLines().write,
   minLevel: Level = 'info',
   now: () => Date = () => new Date(),
 ): Logger {

@@ -1,18 +1,16 @@
 // The default command: run as a supervisord [eventlistener:x] and keep HAProxy in step.
 
-import { errorText } from '../errors.js';
+import { errorStack, errorText } from '../errors.js';
 import { systemClock } from '../clock.js';
 import type { Config } from '../config/types.js';
 import { HaproxyClient } from '../haproxy/client.js';
-import { v8Heap } from '../heap/v8.js';
-import { HeapWatch } from '../heap/watch.js';
 import type { Logger } from '../log.js';
 import { SocketApplier } from '../reconcile/applier.js';
 import { Controller } from '../reconcile/controller.js';
 import { DesiredState } from '../reconcile/desired.js';
 import { buildSnapshot } from '../reconcile/snapshot.js';
 import { StateFileWriter } from '../reconcile/state-file.js';
-import { runEventChannel, type ChunkSource, type TokenSink } from '../supervisor/channel.js';
+import { runEventChannel, type ChannelEnd, type ChunkSource, type TokenSink } from '../supervisor/channel.js';
 import { SupervisorRpc } from '../supervisor/rpc.js';
 import type { ProcessName } from '../supervisor/types.js';
 import { httpProbe } from '../warmup/probe.js';
@@ -23,7 +21,7 @@ export interface ListenOptions {
   readonly log: Logger;
   /** supervisord → listener: stdin. */
   readonly input: ChunkSource;
-  /** listener → supervisord: stdout, for protocol tokens only. */
+  /** listener → supervisord: stdout, for protocol tokens only. The caller drains it before exiting. */
   readonly output: TokenSink;
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Resolves when the process is asked to stop (SIGTERM/SIGINT). */
@@ -42,16 +40,9 @@ const BATCH_WINDOW_MS = 2;
 const BATCH_WINDOW_MAX_MS = 64;
 
 /**
- * Old-space garbage let pile up before the heap watch collects it, and how often it looks while events flow.
- * With 512 KB and 1 s, a warm-up cycle (probe, connection, timers) promoted enough between two looks for V8 to
- * commit more pages: RSS after 10,000 cycles ended 1.7–3.0 MB above the figure after 1,000 in the memory
- * benchmark. With these, −1.5 to +0.9 MB in five runs (bench/memory.ts); in a flood of events a full
- * collection (9 ms here) comes about every 50,000 events.
+ * How long, at shutdown, warm-ups may take to unwind and pending HAProxy changes to be flushed: supervisord
+ * SIGKILLs a listener that has not exited after stopwaitsecs (10 s by default).
  */
-const HEAP_SLACK_BYTES = 256 * 1024;
-const HEAP_CHECK_MS = 100;
-
-/** How long, at shutdown, pending HAProxy changes may still be flushed (supervisord SIGKILLs after stopwaitsecs). */
 const FLUSH_MS = 2000;
 
 export async function listen(opts: ListenOptions): Promise<number> {
@@ -108,57 +99,86 @@ export async function listen(opts: ListenOptions): Promise<number> {
     );
   }
 
-  const heapProbe = v8Heap();
-  const heap =
-    heapProbe === null
-      ? null
-      : new HeapWatch({ clock, log, probe: heapProbe, slackBytes: HEAP_SLACK_BYTES, checkMs: HEAP_CHECK_MS });
-
   log.info('listener starting', {
     config: config.file,
     sockets: config.haproxy.sockets.map((s) => s.label).join(','),
     rules: config.rules.length,
     supervisor: url,
     dry_run: opts.dryRun,
-    // false when node runs dist/cli.js without the shebang's --expose-gc: RSS then grows by up to ~8 MB.
-    heap_watch: heap !== null,
   });
   for (const a of appliers) a.start();
   void controller.requestResync('start-up');
 
-  let code = 0;
-  const channel = runEventChannel({
-    input: opts.input,
-    output: opts.output,
-    onEvent: (event) => {
-      controller.handleEvent(event);
-      heap?.activity();
-    },
-    // A bug in handling one event must not make supervisord resend it forever: acknowledged, logged.
-    onError: (err, event) =>
-      log.error('event could not be handled; acknowledged anyway', {
-        event: event.meta.eventname,
-        serial: event.meta.serial,
-        error: errorText(err),
-      }),
-  }).then(
-    () => 'eof',
-    (err: unknown) => {
-      log.error('malformed input from supervisord; exiting so it restarts the listener', {
-        error: errorText(err),
-      });
-      code = 1;
-      return 'protocol-error';
-    },
-  );
-  const why = await Promise.race([channel, opts.stopSignal]);
-  log.info('listener stopping', { reason: why });
-  heap?.stop();
-  await controller.stop();
-  await Promise.race([Promise.all(appliers.map((a) => a.whenIdle())), clock.sleep(FLUSH_MS)]);
+  // SIGTERM/SIGINT: stop reading stdin at once, so no event is acknowledged or acted on after this.
+  const stopping = new AbortController();
+  let signalName = '';
+  void opts.stopSignal.then((name) => {
+    signalName = name;
+    stopping.abort();
+  });
+  let code: number;
+  try {
+    const end = await runEventChannel({
+      input: opts.input,
+      output: opts.output,
+      signal: stopping.signal,
+      onEvent: (event) => controller.handleEvent(event),
+      // A bug in handling one event must not make supervisord resend it forever: acknowledged, logged.
+      onError: (err, event) =>
+        log.error('event could not be handled; acknowledged anyway', {
+          event: event.meta.eventname,
+          serial: event.meta.serial,
+          error: errorText(err),
+        }),
+      onUndecodable: (err, raw) =>
+        log.error('event could not be decoded; acknowledged and skipped', {
+          event: raw.header['eventname'],
+          serial: raw.header['serial'],
+          reason: errorText(err),
+        }),
+    });
+    code = reportEnd(end, signalName, log);
+  } catch (err) {
+    log.error('internal error; listener stopping', { reason: 'internal', error: errorStack(err) });
+    code = 1;
+  }
+  const unwound = (async () => {
+    await controller.stop();
+    await Promise.all(appliers.map((a) => a.whenIdle()));
+  })();
+  await Promise.race([unwound, clock.sleep(FLUSH_MS)]);
   await Promise.all(appliers.map((a) => a.stop()));
   await stateFile?.flush();
+  log.info('listener stopped', { exit_code: code });
   return code;
+}
+
+/**
+ * Logs why the channel ended, one distinct line per cause, and gives the exit code: 0 when asked to stop
+ * (SIGTERM, SIGINT) or when supervisord closed stdin; 1 otherwise, so that a supervisord still there
+ * restarts the listener (and redelivers what was not acknowledged).
+ */
+function reportEnd(end: ChannelEnd, signalName: string, log: Logger): number {
+  switch (end.reason) {
+    case 'stopped':
+      log.info('listener stopping', { reason: signalName });
+      return 0;
+    case 'eof':
+      log.info('stdin closed: supervisord is gone; listener stopping', { reason: 'eof' });
+      return 0;
+    case 'malformed':
+      log.error('malformed input from supervisord; exiting so it restarts the listener', {
+        reason: 'malformed',
+        error: errorText(end.error),
+      });
+      return 1;
+    case 'stdout-failed':
+      log.error('stdout closed: supervisord is gone; listener stopping', { reason: 'stdout', error: errorText(end.error) });
+      return 1;
+    case 'stdin-failed':
+      log.error('stdin failed; listener stopping', { reason: 'stdin', error: errorText(end.error) });
+      return 1;
+  }
 }
 
 function selfName(env: Readonly<Record<string, string | undefined>>): ProcessName | null {

@@ -1,7 +1,8 @@
 // The eventlistener loop: READY, then for each frame read, decode it, acknowledge it, hand it on.
 
+import { ProtocolError } from '../errors.js';
 import { decodeEvent, type SupervisorEvent } from './events.js';
-import { ACK_AND_READY, EventParser, READY } from './protocol.js';
+import { ACK_AND_READY, EventParser, READY, type RawEvent } from './protocol.js';
 
 /** Where supervisord's bytes come from (the listener's stdin): see stdio.ts and streams.ts. */
 export interface ChunkSource {
@@ -24,7 +25,7 @@ export interface TokenSink {
   open(onError: (err: unknown) => void): void;
   /** Hands `text` on after everything written before it. */
   write(text: string): void;
-  /** Resolves once everything written has reached the operating system. */
+  /** Resolves once everything written has reached the operating system; rejects if the output failed. */
   drained(): Promise<void>;
 }
 
@@ -38,61 +39,105 @@ export interface EventChannelOptions {
   readonly onEvent: (event: SupervisorEvent) => void;
   /** Told about an event onEvent failed on. Without it the error becomes a process warning on stderr. */
   readonly onError?: (err: unknown, event: SupervisorEvent) => void;
+  /**
+   * Told about a well-framed event whose payload does not decode (a field missing, an unknown state), after it
+   * has been acknowledged. Without it the error becomes a process warning on stderr.
+   */
+  readonly onUndecodable?: (err: unknown, raw: RawEvent) => void;
+  /** Aborting it (SIGTERM) stops reading at once: no event is acknowledged or handed on after that. */
+  readonly signal?: AbortSignal;
 }
 
+/** Why the channel ended; the caller chooses its exit message and code from it. */
+export type ChannelEnd =
+  /** EOF on stdin: supervisord closed it. */
+  | { readonly reason: 'eof' }
+  /** The signal was aborted. */
+  | { readonly reason: 'stopped' }
+  /** A broken frame (a header that is not a header, an absurd len, input ending inside a frame). */
+  | { readonly reason: 'malformed'; readonly error: ProtocolError }
+  /** Writing stdout failed: EPIPE when supervisord is gone. */
+  | { readonly reason: 'stdout-failed'; readonly error: unknown }
+  /** Reading stdin failed. */
+  | { readonly reason: 'stdin-failed'; readonly error: unknown };
+
 /**
- * Speaks the eventlistener protocol until stdin ends. Resolves on EOF (supervisord went away) once every
- * acknowledgement has reached the output; rejects with ProtocolError on a malformed frame, having stopped
- * reading and written nothing more — the caller should exit non-zero so supervisord restarts it and
- * redelivers the unacknowledged event. Rejects with the error if either side fails.
+ * Speaks the eventlistener protocol until stdin ends, the signal aborts, a frame is broken or stdio fails, and
+ * resolves with why. It stops reading at once and writes nothing more; acknowledgements already written may
+ * still be queued: wait for output.drained() before exiting. Rejects only on a bug (onError itself throwing).
+ *
+ * After a broken frame nothing can be trusted: the frames that came in the same chunk are not acknowledged, so
+ * the caller should exit non-zero and supervisord restarts it and redelivers them. A well-framed event whose
+ * payload does not decode is acknowledged and reported instead: left unacknowledged, supervisord would hand
+ * the same event to every restarted listener, forever.
  *
  * Each event is decoded, then acknowledged, then handed to onEvent, all in one synchronous turn: nothing can
- * come between the acknowledgement and the decision, and supervisord's next event is not kept waiting
- * while the listener decides (PRODUCT.md: acknowledge promptly, do the slow work after).
+ * come between the acknowledgement and the decision, and supervisord's next event is not kept waiting while
+ * the listener decides.
  *
  * Never answers FAIL: supervisord redelivers a rejected event at once, in a tight loop, blocking all later
- * events (reference §4.6), so an event we cannot act on is acknowledged and reported instead.
+ * events, so an event we cannot act on is acknowledged and reported instead.
  */
-export function runEventChannel(opts: EventChannelOptions): Promise<void> {
-  const { input, output } = opts;
-  return new Promise<void>((resolve, reject) => {
+export function runEventChannel(opts: EventChannelOptions): Promise<ChannelEnd> {
+  const { input, output, signal } = opts;
+  return new Promise<ChannelEnd>((resolve, reject) => {
     const parser = new EventParser();
     let settled = false;
 
-    const report = (err: unknown, event: SupervisorEvent): void => {
-      if (opts.onError !== undefined) {
-        opts.onError(err, event);
-        return;
-      }
-      process.emitWarning(`supervisord event ${event.meta.eventname} (serial ${event.meta.serial}) not handled: ${String(err)}`);
-    };
+    const warn = (what: string, err: unknown, meta: { readonly eventname?: string | undefined; readonly serial?: unknown }): void =>
+      process.emitWarning(`supervisord event ${meta.eventname ?? '?'} (serial ${String(meta.serial)}) ${what}: ${String(err)}`);
 
-    const fail = (err: unknown): void => {
+    const finish = (outcome: ChannelEnd | { readonly bug: unknown }): void => {
       if (settled) return;
       settled = true;
-      // Stop reading: nothing after a protocol violation can be trusted, and we will not answer it.
       input.stop();
-      reject(err);
+      signal?.removeEventListener('abort', onAbort);
+      if ('bug' in outcome) reject(outcome.bug);
+      else resolve(outcome);
+    };
+    const onAbort = (): void => finish({ reason: 'stopped' });
+
+    /** Acknowledges one well-framed event, then hands it on decoded or reports why it does not decode. */
+    const handle = (raw: RawEvent): void => {
+      let event: SupervisorEvent | null = null;
+      let undecodable: unknown = null;
+      try {
+        event = decodeEvent(raw);
+      } catch (err) {
+        undecodable = err;
+      }
+      // RESULT and the next READY in one write: supervisord 4.2.5 accepts `RESULT 2\nOKREADY\n`.
+      output.write(ACK_AND_READY);
+      if (settled) return;
+      if (event === null) {
+        if (opts.onUndecodable !== undefined) opts.onUndecodable(undecodable, raw);
+        else warn('could not be decoded', undecodable, raw.header);
+        return;
+      }
+      try {
+        opts.onEvent(event);
+      } catch (err) {
+        if (opts.onError !== undefined) opts.onError(err, event);
+        else warn('not handled', err, event.meta);
+      }
     };
 
     const data = (chunk: Buffer | string): void => {
       if (settled) return;
+      let frames: RawEvent[];
       try {
-        // A frame that does not decode is a protocol violation like one that does not parse: no
-        // acknowledgement, for it or for the frames that came with it, so supervisord redelivers them.
-        const events = parser.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk).map(decodeEvent);
-        for (const event of events) {
-          // RESULT and the next READY in one write: supervisord 4.2.5 accepts `RESULT 2\nOKREADY\n` (§1.1).
-          output.write(ACK_AND_READY);
+        frames = parser.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
+      } catch (err) {
+        finish(err instanceof ProtocolError ? { reason: 'malformed', error: err } : { bug: err });
+        return;
+      }
+      try {
+        for (const raw of frames) {
           if (settled) return;
-          try {
-            opts.onEvent(event);
-          } catch (err) {
-            report(err, event);
-          }
+          handle(raw);
         }
       } catch (err) {
-        fail(err);
+        finish({ bug: err });
       }
     };
 
@@ -101,20 +146,21 @@ export function runEventChannel(opts: EventChannelOptions): Promise<void> {
       try {
         parser.end();
       } catch (err) {
-        fail(err);
+        finish(err instanceof ProtocolError ? { reason: 'malformed', error: err } : { bug: err });
         return;
       }
-      output.drained().then(() => {
-        if (settled) return;
-        settled = true;
-        resolve();
-      }, fail);
+      finish({ reason: 'eof' });
     };
 
-    output.open(fail);
-    // The listener must say READY before supervisord sends anything (reference §1.1).
+    if (signal?.aborted === true) {
+      resolve({ reason: 'stopped' });
+      return;
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+    output.open((error) => finish({ reason: 'stdout-failed', error }));
+    // The listener must say READY before supervisord sends anything.
     output.write(READY);
     if (settled) return;
-    input.start({ data, end, error: fail });
+    input.start({ data, end, error: (error) => finish({ reason: 'stdin-failed', error }) });
   });
 }

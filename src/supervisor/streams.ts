@@ -1,6 +1,6 @@
 // Node streams as the event channel's source and sink: for a stdin that is a file or a terminal, and tests.
 
-import type { FallbackSink } from '../fd-write.js';
+import { streamLines } from '../lines.js';
 import type { ChunkSource, SourceHandlers, TokenSink } from './channel.js';
 
 /** Reads a Readable in flowing mode; a destroyed stream that closes without 'end' is EOF all the same. */
@@ -43,35 +43,22 @@ export function streamSource(input: NodeJS.ReadableStream): ChunkSource {
  * Writes to a Writable, one write per token: the stream keeps them in order, and every token is a few bytes,
  * so waiting for 'drain' would buy nothing but a second queue.
  */
-export function streamSink(output: NodeJS.WritableStream): TokenSink & FallbackSink {
-  let pending = 0;
+export function streamSink(output: NodeJS.WritableStream): TokenSink {
   let failure: { err: unknown } | null = null;
-  let fail: (err: unknown) => void = () => {};
-  /** Callers of drained() waiting for pending to reach 0. */
-  let waiting: (() => void)[] = [];
+  let onError: (err: unknown) => void = () => {};
+  // Attached for good: stdout can still hit EPIPE after the channel has ended (supervisord gone), and an
+  // unhandled 'error' would crash the listener while it flushes HAProxy changes.
+  const lines = streamLines(output, (err) => {
+    failure ??= { err };
+    onError(err);
+  });
   return {
-    open(onError) {
-      fail = (err) => {
-        failure ??= { err };
-        onError(err);
-      };
-      // Stays attached for good: stdout can still hit EPIPE after the channel settles (supervisord gone),
-      // and an unhandled 'error' would crash the listener while it flushes HAProxy changes.
-      output.on('error', fail);
+    open(handler) {
+      onError = handler;
     },
-    write(chunk: string | Uint8Array) {
-      pending += 1;
-      output.write(chunk, (err?: Error | null) => {
-        pending -= 1;
-        if (err) fail(err);
-        if (pending > 0) return;
-        const wake = waiting;
-        waiting = [];
-        for (const w of wake) w();
-      });
-    },
+    write: lines.write,
     async drained() {
-      if (pending > 0) await new Promise<void>((resolve) => waiting.push(resolve));
+      await lines.flushed();
       if (failure !== null) throw failure.err;
     },
   };

@@ -1,7 +1,7 @@
 // The built listener as supervisord runs it, driven over its pipes: exact protocol bytes, exit codes, stderr logs.
 
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -109,7 +109,8 @@ describe('the listener over its pipes', () => {
     expect(await l.exit).toBe(1);
     expect(l.stdout()).toBe('READY\n');
     expect(l.stderr().split('\n').filter((line) => line.includes('malformed'))).toHaveLength(1);
-    expect(l.stderr()).toMatch(/level=error msg="malformed input from supervisord; exiting so it restarts the listener"/);
+    expect(l.stderr()).toMatch(/level=error msg="malformed input from supervisord; exiting so it restarts the listener" reason=malformed/);
+    expect(l.stderr()).toMatch(/msg="listener stopped" exit_code=1\n$/);
   });
 
   it('SIGTERM: exits 0', async () => {
@@ -118,6 +119,7 @@ describe('the listener over its pipes', () => {
     l.kill('SIGTERM');
     expect(await l.exit).toBe(0);
     expect(l.stderr()).toMatch(/msg="listener stopping" reason=SIGTERM/);
+    expect(l.stdout()).toBe('READY\n');
   });
 
   it('reads events from a stdin that is a file, not a pipe (run by hand), and exits 0 at its end', async () => {
@@ -139,19 +141,18 @@ describe('the listener over its pipes', () => {
     expect(err).toMatch(/msg="event received" event=PROCESS_STATE_STOPPED process="café:café" from=STOPPING serial=2/);
   });
 
-  it('run as the installed bin (its shebang), it has the heap watch', async () => {
-    // The shebang passes --expose-gc; `node dist/cli.js`, as the other tests run it, does not.
+  it('runs as the installed bin: its first line is `#!/usr/bin/env node`, no runtime flags', async () => {
+    expect(readFileSync(requireBuiltCli(), 'utf8').split('\n', 1)[0]).toBe('#!/usr/bin/env node');
     const child = spawn(requireBuiltCli(), ['--config', configPath], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, SUPERVISOR_SERVER_URL: '' } });
+    let out = '';
     let err = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
     child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
-    child.stdin.end();
+    child.stdin.end(event('STOPPING', 'RUNNING', 1));
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code, err).toBe(0);
-    expect(err).toMatch(/msg="listener starting" .* heap_watch=true/);
-    const plain = startListener();
-    plain.end();
-    expect(await plain.exit).toBe(0);
-    expect(plain.stderr()).toMatch(/msg="listener starting" .* heap_watch=false/);
+    expect(out).toBe(`READY\n${ACK}`);
+    expect(err).toMatch(/msg="listener starting"[^\n]*\n[\s\S]*msg="stdin closed: supervisord is gone; listener stopping" reason=eof[\s\S]*msg="listener stopped" exit_code=0\n$/);
   });
 
   it('a config error: file, section and key on stderr, exit 2, stdout untouched', async () => {

@@ -1,10 +1,12 @@
-// The eventlistener loop: READY first, one `RESULT 2\nOKREADY\n` per event, nothing else ever on stdout.
+// The eventlistener loop: READY first, one `RESULT 2\nOKREADY\n` per event, nothing else ever on stdout;
+// a broken frame ends it, an event that does not decode is acknowledged and reported.
 
 import { PassThrough, Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ProtocolError } from '../../../src/errors.js';
-import { runEventChannel, type EventChannelOptions } from '../../../src/supervisor/channel.js';
+import { runEventChannel, type ChannelEnd, type EventChannelOptions } from '../../../src/supervisor/channel.js';
 import type { SupervisorEvent } from '../../../src/supervisor/events.js';
+import type { RawEvent } from '../../../src/supervisor/protocol.js';
 import { streamSink, streamSource } from '../../../src/supervisor/streams.js';
 import { byteByByte, frame, prng } from '../../support/frames.js';
 
@@ -47,6 +49,10 @@ function start(onEvent: EventChannelOptions['onEvent'] = () => {}, extra: Partia
 }
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const malformed = (end: ChannelEnd): Error => {
+  if (end.reason !== 'malformed') throw new Error(`expected a malformed end, got ${end.reason}`);
+  return end.error;
+};
 const serials = (events: readonly SupervisorEvent[]): number[] => events.map((e) => e.meta.serial);
 
 afterEach(() => {
@@ -128,7 +134,7 @@ describe('runEventChannel', () => {
   it('resolves on EOF with nothing pending, having written only protocol tokens', async () => {
     const { input, output, done } = start();
     input.end();
-    await expect(done).resolves.toBeUndefined();
+    await expect(done).resolves.toEqual({ reason: 'eof' });
     expect(output.text()).toBe('READY\n');
   });
 
@@ -137,7 +143,7 @@ describe('runEventChannel', () => {
     input.write(STARTING);
     await tick();
     input.destroy();
-    await expect(done).resolves.toBeUndefined();
+    await expect(done).resolves.toEqual({ reason: 'eof' });
   });
 
   it('plays the protocol with a supervisord that waits for each answer', async () => {
@@ -162,12 +168,14 @@ describe('runEventChannel', () => {
   });
 
   describe('on malformed input', () => {
-    it('rejects with ProtocolError, writes nothing more and stops reading', async () => {
+    it('ends with the ProtocolError, writes nothing more and stops reading', async () => {
       const { input, output, events, done } = start();
       input.write(STARTING);
       input.write('this is a garbage log line on stdout\n');
-      await expect(done).rejects.toThrow(ProtocolError);
-      await expect(done).rejects.toThrow(/malformed header token "this"/);
+      const end = await done;
+      expect(end.reason).toBe('malformed');
+      expect(malformed(end)).toBeInstanceOf(ProtocolError);
+      expect(malformed(end).message).toMatch(/malformed header token "this"/);
       input.write(RUNNING);
       input.end();
       await tick();
@@ -180,7 +188,7 @@ describe('runEventChannel', () => {
       // They are redelivered once supervisord restarts the listener (at-least-once, reference §4.3).
       const { input, output, events, done } = start();
       input.write(`${STARTING}${RUNNING}len:x\n`);
-      await expect(done).rejects.toThrow(ProtocolError);
+      expect((await done).reason).toBe('malformed');
       expect(output.text()).toBe('READY\n');
       expect(events).toEqual([]);
     });
@@ -188,19 +196,82 @@ describe('runEventChannel', () => {
     it('rejects when the input ends inside a frame', async () => {
       const { input, output, done } = start();
       input.end(RUNNING.slice(0, -4));
-      await expect(done).rejects.toThrow(/input ended in the payload of PROCESS_STATE_RUNNING/);
+      expect(malformed(await done).message).toMatch(/input ended in the payload of PROCESS_STATE_RUNNING/);
       expect(output.text()).toBe('READY\n');
     });
 
-    it('neither acknowledges nor hands on a frame that parses but does not decode', async () => {
-      const { input, output, events, done } = start();
+    it('ends on an absurd len, without acknowledging the frame', async () => {
+      const { input, output, done } = start();
+      input.write('ver:3.0 server:supervisor serial:1 pool:listener poolserial:1 eventname:PROCESS_STATE_RUNNING len:99999999999\n');
+      expect(malformed(await done).message).toMatch(/len 99999999999 exceeds/);
+      expect(output.text()).toBe('READY\n');
+    });
+  });
+
+  describe('when a well-framed event does not decode', () => {
+    const NO_NAME = frame('PROCESS_STATE_RUNNING', 'groupname:a from_state:STARTING pid:7', { serial: 5, poolserial: 5 });
+    const NAPPING = frame('PROCESS_STATE_NAPPING', 'processname:a groupname:a', { serial: 6, poolserial: 6 });
+    const TICK_NO_WHEN = frame('TICK_5', '', { serial: 7, poolserial: 7 });
+
+    it('acknowledges it, reports it with its header, and goes on with the next events', async () => {
+      const bad: Array<[unknown, RawEvent]> = [];
+      const { input, output, events, done } = start(() => {}, { onUndecodable: (err, raw) => bad.push([err, raw]) });
       input.write(STARTING);
       await tick();
-      input.write(frame('PROCESS_STATE_NAPPING', 'processname:a groupname:a') + RUNNING);
-      await expect(done).rejects.toThrow(/unknown process state "NAPPING"/);
+      input.write(NO_NAME + NAPPING);
       await tick();
+      input.write(TICK_NO_WHEN + REMOVED);
+      input.end();
+      expect(await done).toEqual({ reason: 'eof' });
+      expect(output.text()).toBe(`READY\n${ACK.repeat(5)}`);
+      expect(serials(events)).toEqual([1, 3]);
+      expect(bad.map(([err, raw]) => [raw.header['eventname'], raw.header['serial'], String(err)])).toEqual([
+        ['PROCESS_STATE_RUNNING', '5', expect.stringMatching(/PROCESS_STATE_RUNNING payload lacks processname/)],
+        ['PROCESS_STATE_NAPPING', '6', expect.stringMatching(/unknown process state "NAPPING"/)],
+        ['TICK_5', '7', expect.stringMatching(/TICK_5 payload lacks when/)],
+      ]);
+    });
+
+    it('reports it after acknowledging it', async () => {
+      let acksWhenReported = -1;
+      const { input, output, done } = start(() => {}, { onUndecodable: () => (acksWhenReported = output.writes.length - 1) });
+      input.end(NO_NAME);
+      await done;
+      expect(acksWhenReported).toBe(1);
+    });
+
+    it('acknowledges it byte by byte and at every split as it does whole', async () => {
+      const all = Buffer.from(STARTING + NAPPING + RUNNING);
+      for (const cut of [byteByByte(all), [all.subarray(0, STARTING.length + 3), all.subarray(STARTING.length + 3)]]) {
+        const bad: RawEvent[] = [];
+        const r = start(() => {}, { onUndecodable: (_err, raw) => bad.push(raw) });
+        for (const b of cut) r.input.write(b);
+        r.input.end();
+        expect(await r.done).toEqual({ reason: 'eof' });
+        expect(r.output.text()).toBe(`READY\n${ACK.repeat(3)}`);
+        expect(r.events.map((e) => e.meta.eventname)).toEqual(['PROCESS_STATE_STARTING', 'PROCESS_STATE_RUNNING']);
+        expect(bad.map((raw) => raw.header['eventname'])).toEqual(['PROCESS_STATE_NAPPING']);
+      }
+    });
+
+    it('falls back to a process warning (stderr), never stdout, without onUndecodable', async () => {
+      const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+      const { input, output, done } = start();
+      input.end(NAPPING);
+      await done;
       expect(output.text()).toBe(`READY\n${ACK}`);
-      expect(serials(events)).toEqual([1]);
+      expect(warn).toHaveBeenCalledWith(expect.stringMatching(/PROCESS_STATE_NAPPING \(serial 6\) could not be decoded: .*NAPPING/));
+    });
+
+    it('rejects, after acknowledging, if onUndecodable itself throws', async () => {
+      const { input, output, done } = start(() => {}, {
+        onUndecodable: () => {
+          throw new Error('reporter broke');
+        },
+      });
+      input.write(NAPPING);
+      await expect(done).rejects.toThrow('reporter broke');
+      expect(output.text()).toBe(`READY\n${ACK}`);
     });
   });
 
@@ -251,23 +322,25 @@ describe('runEventChannel', () => {
   });
 
   describe('stream failures', () => {
-    it('rejects with the input error', async () => {
+    it('ends with the input error as stdin-failed', async () => {
       const { input, done } = start();
-      input.destroy(new Error('EIO'));
-      await expect(done).rejects.toThrow('EIO');
+      const eio = new Error('EIO');
+      input.destroy(eio);
+      expect(await done).toEqual({ reason: 'stdin-failed', error: eio });
     });
 
-    it('rejects when the output fails (supervisord gone: EPIPE)', async () => {
+    it('ends as stdout-failed when the output fails (supervisord gone: EPIPE)', async () => {
       const input = new PassThrough();
       const epipe = Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
       const output = new RecordingOutput(epipe);
       const done = runEventChannel({ input: streamSource(input), output: streamSink(output), onEvent: () => {} });
-      await expect(done).rejects.toThrow('write EPIPE');
+      expect(await done).toEqual({ reason: 'stdout-failed', error: epipe });
+      expect(input.isPaused()).toBe(true);
       // Later errors on stdout are still caught rather than crashing the process.
       expect(output.listenerCount('error')).toBeGreaterThan(0);
     });
 
-    it('resolves at EOF only once the output has taken every acknowledgement', async () => {
+    it("the output's drained() waits, after EOF, until every acknowledgement has been taken", async () => {
       const input = new PassThrough();
       const callbacks: Array<() => void> = [];
       const output = new Writable({
@@ -275,17 +348,55 @@ describe('runEventChannel', () => {
           callbacks.push(() => cb());
         },
       });
-      let resolved = false;
-      const done = runEventChannel({ input: streamSource(input), output: streamSink(output), onEvent: () => {} }).then(() => {
-        resolved = true;
-      });
+      const sink = streamSink(output);
+      const done = runEventChannel({ input: streamSource(input), output: sink, onEvent: () => {} });
       input.end(STARTING);
+      expect(await done).toEqual({ reason: 'eof' });
+      let drained = false;
+      const flushed = sink.drained().then(() => {
+        drained = true;
+      });
       await tick();
+      expect(drained).toBe(false);
+      while (callbacks.length > 0) {
+        callbacks.shift()?.();
+        await tick();
+      }
+      await flushed;
+      expect(drained).toBe(true);
+    });
+  });
+
+  describe('when its signal aborts (SIGTERM)', () => {
+    it('stops reading at once: nothing after the abort is acknowledged or handed on', async () => {
+      const stop = new AbortController();
+      const { input, output, events, done } = start(() => {}, { signal: stop.signal });
+      input.write(STARTING);
       await tick();
-      expect(resolved).toBe(false);
-      while (callbacks.length > 0) callbacks.shift()?.();
-      await done;
-      expect(resolved).toBe(true);
+      stop.abort();
+      input.write(RUNNING + REMOVED);
+      await tick();
+      expect(await done).toEqual({ reason: 'stopped' });
+      expect(output.text()).toBe(`READY\n${ACK}`);
+      expect(serials(events)).toEqual([1]);
+      expect(input.isPaused()).toBe(true);
+    });
+
+    it('stops in the middle of a chunk when onEvent aborts', async () => {
+      const stop = new AbortController();
+      const { input, output, events, done } = start(() => stop.abort(), { signal: stop.signal });
+      input.write(STARTING + RUNNING + REMOVED);
+      expect(await done).toEqual({ reason: 'stopped' });
+      expect(output.text()).toBe(`READY\n${ACK}`);
+      expect(serials(events)).toEqual([1]);
+    });
+
+    it('says nothing at all when aborted before it starts', async () => {
+      const stop = new AbortController();
+      stop.abort();
+      const { output, done } = start(() => {}, { signal: stop.signal });
+      expect(await done).toEqual({ reason: 'stopped' });
+      expect(output.text()).toBe('');
     });
   });
 });
