@@ -1,6 +1,5 @@
 // The listener as the protocol and memory benchmarks run it: config, stand-ins and event mix.
 
-import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { requireBuiltCli } from '../test/support/paths.js';
@@ -60,23 +59,19 @@ export function listenerIni(haproxySocket: string, rpcSocket: string): string {
 }
 
 /**
- * How dist/cli.js's shebang (`#!/usr/bin/env -S NAME=value … node --flag …`) runs the listener: its environment
- * and Node flags, so the benchmarks measure it as the installed `supervisor-haproxy` runs. Flags in
- * BENCH_LISTENER_NODE_ARGS are added, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (NODE_OPTIONS refuses those).
+ * Node flags for the listener: none, as the installed `supervisor-haproxy` runs (`#!/usr/bin/env node`), plus
+ * any in BENCH_LISTENER_NODE_ARGS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (NODE_OPTIONS refuses those).
  */
-export function listenerLaunch(): { readonly env: Record<string, string>; readonly nodeArgs: string[] } {
-  const first = readFileSync(requireBuiltCli(), 'utf8').split('\n', 1)[0] ?? '';
-  const words = (/^#!\/usr\/bin\/env -S (.*)$/.exec(first)?.[1] ?? 'node').split(/\s+/).filter((w) => w !== '');
-  const at = words.indexOf('node');
-  if (at === -1) throw new Error(`${requireBuiltCli()}: shebang does not run node: ${first}`);
-  const env = Object.fromEntries(
-    words.slice(0, at).map((w) => {
-      const eq = w.indexOf('=');
-      return [w.slice(0, eq), w.slice(eq + 1)];
-    }),
-  );
-  const extra = (process.env['BENCH_LISTENER_NODE_ARGS'] ?? '').split(/\s+/).filter((a) => a !== '');
-  return { env, nodeArgs: [...words.slice(at + 1), ...extra] };
+function listenerNodeArgs(): string[] {
+  return (process.env['BENCH_LISTENER_NODE_ARGS'] ?? '').split(/\s+/).filter((a) => a !== '');
+}
+
+export interface RigOptions {
+  /** Arguments after `--config FILE`, e.g. `--dry-run`. */
+  readonly args?: readonly string[];
+  /** Node flags before dist/cli.js: only the memory benchmark's live-heap run adds one (a preload). */
+  readonly nodeArgs?: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface ListenerRig {
@@ -92,7 +87,7 @@ export interface ListenerRig {
  * Starts the stand-ins and the built listener against them, and waits until it has resynced (one
  * getAllProcessInfo, answered with every program RUNNING, every server ready) and gone quiet.
  */
-export async function startListenerRig(dir: string, tag: string, extraArgs: readonly string[] = []): Promise<ListenerRig> {
+export async function startListenerRig(dir: string, tag: string, opts: RigOptions = {}): Promise<ListenerRig> {
   const haproxySocket = join(dir, `${tag}-haproxy.sock`);
   const rpcSocket = join(dir, `${tag}-rpc.sock`);
   const sup = new Supervisor(ALL_PROGRAMS);
@@ -108,11 +103,11 @@ export async function startListenerRig(dir: string, tag: string, extraArgs: read
   const stderrPath = join(dir, `${tag}.log`);
   let driver: ProtocolDriver;
   try {
-    const launch = listenerLaunch();
-    driver = await ProtocolDriver.start(process.execPath, [...launch.nodeArgs, requireBuiltCli(), '--config', configPath, ...extraArgs], {
+    const nodeArgs = [...(opts.nodeArgs ?? []), ...listenerNodeArgs()];
+    driver = await ProtocolDriver.start(process.execPath, [...nodeArgs, requireBuiltCli(), '--config', configPath, ...(opts.args ?? [])], {
       stderrPath,
       // Not run by supervisord: no SUPERVISOR_* of an outer one may leak in.
-      env: { ...launch.env, SUPERVISOR_SERVER_URL: '', SUPERVISOR_PROCESS_NAME: '', SUPERVISOR_GROUP_NAME: '' },
+      env: { ...opts.env, SUPERVISOR_SERVER_URL: '', SUPERVISOR_PROCESS_NAME: '', SUPERVISOR_GROUP_NAME: '' },
     });
   } catch (e) {
     await stubs.stop();
