@@ -97,7 +97,7 @@ export class Controller implements ResyncSubject {
           // event after lost ones must not undo what supervisord said since. Ask it again instead.
           // A backlog replayed after a start-up resync is out of step event after event: one line, debug.
           this.deps.log.debug('event out of step with the known state; asking supervisord', { ...fields, why: stale });
-          this.requestResync(`${namespec(event)} ${meta.eventname}: ${stale}`);
+          this.resync.request(`${namespec(event)} ${meta.eventname}: ${stale}`, true);
           return;
         }
         this.eventSeq += 1;

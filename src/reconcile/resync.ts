@@ -39,7 +39,7 @@ export interface ResyncDeps {
 
 export class Resync {
   private running: Promise<void> | null = null;
-  private again: string | null = null;
+  private again: { reason: string; quiet: boolean } | null = null;
   /** Whether the last resync got an answer: events out of step are then checked with supervisord. */
   works = false;
 
@@ -48,13 +48,16 @@ export class Resync {
     private readonly subject: ResyncSubject,
   ) {}
 
-  /** Runs a resync now, or once more after the one running; never rejects (errors are logged). */
-  request(reason: string): void {
+  /**
+   * Runs a resync now, or once more after the one running; never rejects (errors are logged). A quiet one
+   * logs only what it finds different: a backlog replayed at supervisord's start asks again and again.
+   */
+  request(reason: string, quiet = false): void {
     if (this.running !== null) {
-      this.again = reason;
+      if (this.again === null || this.again.quiet) this.again = { reason, quiet };
       return;
     }
-    this.running = this.loop(reason)
+    this.running = this.loop({ reason, quiet })
       .catch((err: unknown) => this.deps.log.error('resync failed', { reason, error: errorText(err) }))
       .finally(() => {
         this.running = null;
@@ -66,16 +69,16 @@ export class Resync {
     while (this.running !== null) await this.running;
   }
 
-  private async loop(reason: string): Promise<void> {
-    let why: string | null = reason;
-    while (why !== null) {
+  private async loop(first: { reason: string; quiet: boolean }): Promise<void> {
+    let next: { reason: string; quiet: boolean } | null = first;
+    while (next !== null) {
       this.again = null;
-      await this.once(why);
-      why = this.again;
+      await this.once(next.reason, next.quiet);
+      next = this.again;
     }
   }
 
-  private async once(reason: string): Promise<void> {
+  private async once(reason: string, quiet: boolean): Promise<void> {
     const { rpc, log } = this.deps;
     if (rpc === null) {
       log.warn('cannot resync: no supervisord url ([supervisor] url or $SUPERVISOR_SERVER_URL)', { reason });
@@ -91,7 +94,7 @@ export class Resync {
       return;
     }
     this.works = true;
-    log.debug('resync', { reason, processes: infos.length });
+    (quiet ? log.debug : log.info)('resync', { reason, processes: infos.length });
     const seen = new Set<string>();
     for (const info of infos) {
       const name = { group: info.group, process: info.name };
