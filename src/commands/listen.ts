@@ -29,17 +29,6 @@ export interface ListenOptions {
 }
 
 /**
- * In a burst of events, HAProxy gets the decisions of this long together, on one connection: a connection
- * per decision made the protocol benchmark's listener slower than supervisord's own floor. A lone stop is
- * never delayed. While a burst lasts the window doubles (2, 4, … ms), up to BATCH_WINDOW_MAX_MS, reached
- * after some 60 ms of unbroken burst: at worst a decision in such a burst waits that long. Each pass costs
- * the listener about half a millisecond of CPU (connect, write, read-back: bench/protocol.ts), during which
- * supervisord's next event waits; with a 16 ms cap those passes took a tenth of the protocol benchmark's rate.
- */
-const BATCH_WINDOW_MS = 2;
-const BATCH_WINDOW_MAX_MS = 64;
-
-/**
  * How long, at shutdown, warm-ups may take to unwind and pending HAProxy changes to be flushed: supervisord
  * SIGKILLs a listener that has not exited after stopwaitsecs (10 s by default).
  */
@@ -53,7 +42,7 @@ export async function listen(opts: ListenOptions): Promise<number> {
   );
   const desired = new DesiredState();
   const appliers = clients.map(
-    (client) =>
+    (client, i) =>
       new SocketApplier(client, desired, {
         clock,
         log,
@@ -61,8 +50,7 @@ export async function listen(opts: ListenOptions): Promise<number> {
         backoffMinMs: 250,
         backoffMaxMs: 5000,
         dryRun: opts.dryRun,
-        batchWindowMs: BATCH_WINDOW_MS,
-        batchWindowMaxMs: BATCH_WINDOW_MAX_MS,
+        stateFile: config.haproxy.serverStateFiles[i] ?? null,
       }),
   );
   desired.onChange(() => {
@@ -107,7 +95,7 @@ export async function listen(opts: ListenOptions): Promise<number> {
     dry_run: opts.dryRun,
   });
   for (const a of appliers) a.start();
-  void controller.requestResync('start-up');
+  controller.requestResync('start-up');
 
   // SIGTERM/SIGINT: stop reading stdin at once, so no event is acknowledged or acted on after this.
   const stopping = new AbortController();
