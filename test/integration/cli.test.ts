@@ -30,6 +30,8 @@ interface Session {
   write(data: string | Buffer): void;
   end(): void;
   kill(signal: NodeJS.Signals): void;
+  /** Closes our end of its stdout or stderr, as a supervisord that went away would. */
+  close(which: 'stdout' | 'stderr'): void;
   waitFor(text: string): Promise<void>;
   readonly exit: Promise<number | null>;
 }
@@ -54,6 +56,7 @@ function startListener(): Session {
     write: (data) => child.stdin.write(data),
     end: () => child.stdin.end(),
     kill: (signal) => child.kill(signal),
+    close: (which) => child[which].destroy(),
     async waitFor(text) {
       const deadline = Date.now() + 10_000;
       while (!out.includes(text)) {
@@ -120,6 +123,29 @@ describe('the listener over its pipes', () => {
     expect(await l.exit).toBe(0);
     expect(l.stderr()).toMatch(/msg="listener stopping" reason=SIGTERM/);
     expect(l.stdout()).toBe('READY\n');
+  });
+
+  it('stdout closed (EPIPE: supervisord gone): its own line on stderr, exit 1', async () => {
+    const l = startListener();
+    await l.waitFor('READY\n');
+    l.close('stdout');
+    l.write(event('STOPPING', 'RUNNING', 1));
+    expect(await l.exit).toBe(1);
+    expect(l.stderr()).toMatch(/level=error msg="stdout closed: supervisord is gone; listener stopping" reason=stdout error="[^"]*EPIPE/);
+    expect(l.stderr()).not.toMatch(/malformed|internal error|unexpected error/);
+  });
+
+  it('stderr closed: lines are lost, the listener goes on acknowledging, and exits 0 at EOF', async () => {
+    const l = startListener();
+    await l.waitFor('READY\n');
+    l.close('stderr');
+    for (let serial = 1; serial <= 3; serial++) {
+      l.write(event(serial % 2 === 1 ? 'STOPPING' : 'RUNNING', serial % 2 === 1 ? 'RUNNING' : 'STOPPING', serial));
+      await l.waitFor(`READY\n${ACK.repeat(serial)}`);
+    }
+    l.end();
+    expect(await l.exit).toBe(0);
+    expect(l.stdout()).toBe(`READY\n${ACK.repeat(3)}`);
   });
 
   it('reads events from a stdin that is a file, not a pipe (run by hand), and exits 0 at its end', async () => {

@@ -1,6 +1,6 @@
 // How the listener goes on and how it ends, with real haproxy (and supervisord): an event it cannot decode is
-// acknowledged and the next one handled; SIGTERM in the middle of events stops it at once, with exit 0, only
-// protocol tokens on stdout, and the pending HAProxy changes flushed.
+// acknowledged and the next one handled; an unhandled rejection is logged and nothing more; SIGTERM in the
+// middle of events stops it at once, with exit 0, only protocol tokens on stdout, pending HAProxy changes flushed.
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { frame } from '../support/frames.js';
 import { startHaproxy, type HaproxyInstance } from '../support/haproxy.js';
 import { startPipedListener, type PipedListener } from '../support/listener-pipes.js';
+import { ROOT } from '../support/paths.js';
 import { freePort } from '../support/ports.js';
 import { isAlive } from '../support/process.js';
 import { appProgram, listenerLog, listenerProgram, waitForResync, writeListenerConfig } from '../support/programs.js';
@@ -48,9 +49,9 @@ afterAll(async () => {
   if (dir !== undefined) await removeDir(dir);
 });
 
-async function piped(): Promise<PipedListener> {
+async function piped(nodeArgs: readonly string[] = []): Promise<PipedListener> {
   runs += 1;
-  const l = await startPipedListener(dir, `run${runs}`, ['--config', configPath], join(dir, `piped${runs}.log`));
+  const l = await startPipedListener(dir, `run${runs}`, ['--config', configPath], join(dir, `piped${runs}.log`), nodeArgs);
   started.push(l);
   await l.waitForStdout('READY\n', 1);
   return l;
@@ -85,6 +86,26 @@ describe('an event whose payload cannot be decoded', () => {
     );
     expect(log).toMatch(/level=error msg="event could not be decoded; acknowledged and skipped" event=PROCESS_STATE_NAPPING serial=3 reason="[^"\n]*unknown process state/);
     expect(log).not.toMatch(/malformed|listener stopping/);
+  });
+});
+
+describe('a promise that rejects with nobody to catch it', () => {
+  it('is logged as one error line; the listener goes on acknowledging and acting on events', async () => {
+    const l = await piped(['--import', join(ROOT, 'test', 'support', 'inject', 'rejects-unhandled.mjs')]);
+    await waitFor(async () => (await l.stderr()).includes('msg="unhandled rejection; listener goes on"') || undefined, {
+      timeoutMs: 10_000,
+      what: 'the unhandled rejection to be logged',
+    });
+    l.write(stateEvent('STOPPING', 'RUNNING', 'app1', 1));
+    await l.waitForStdout(ACK, 1);
+    await hap.waitStatus('site', 'app1', 'MAINT', 10_000);
+    l.write(stateEvent('STOPPED', 'STOPPING', 'app1', 2));
+    await l.waitForStdout(ACK, 2);
+    expect(l.stdout()).toBe(`READY\n${ACK.repeat(2)}`);
+    expect(l.exit).toBeNull();
+    const lines = (await l.stderr()).split('\n').filter((line) => line.includes('unhandled rejection'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^ts=\S+ level=error msg="unhandled rejection; listener goes on" reason=internal error="Error: injected unhandled rejection\\n/);
   });
 });
 

@@ -28,18 +28,19 @@ export interface PipedListener {
 
 const count = (haystack: string, needle: string): number => haystack.split(needle).length - 1;
 
-/** Starts `node dist/cli.js ...args` with stdin and stdout on OS pipes (os.pipe() in supervisord), stderr to logPath. */
+/** Starts `node ...nodeArgs dist/cli.js ...args` with stdin and stdout on OS pipes (os.pipe() in supervisord), stderr to logPath. */
 export async function startPipedListener(
   dir: string,
   tag: string,
   args: readonly string[],
   logPath: string,
+  nodeArgs: readonly string[] = [],
 ): Promise<PipedListener> {
   const pipes = osPipes(dir, tag);
   const err = openSync(logPath, 'a');
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [requireBuiltCli(), ...args], {
+    child = spawn(process.execPath, [...nodeArgs, requireBuiltCli(), ...args], {
       stdio: [...pipes.childEnds, err],
       // Not run by supervisord here: no SUPERVISOR_* of an outer one may leak in.
       env: { ...process.env, SUPERVISOR_SERVER_URL: '', SUPERVISOR_PROCESS_NAME: 'listener', SUPERVISOR_GROUP_NAME: 'listener' },
