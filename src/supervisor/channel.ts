@@ -64,7 +64,8 @@ export type ChannelEnd =
 /**
  * Speaks the eventlistener protocol until stdin ends, the signal aborts, a frame is broken or stdio fails, and
  * resolves with why. It stops reading at once and writes nothing more; acknowledgements already written may
- * still be queued: wait for output.drained() before exiting. Rejects only on a bug (onError itself throwing).
+ * still be queued: wait for output.drained() before exiting. Rejects only on a bug (onError or onUndecodable
+ * throwing).
  *
  * After a broken frame nothing can be trusted: the frames that came in the same chunk are not acknowledged, so
  * the caller should exit non-zero and supervisord restarts it and redelivers them. A well-framed event whose
