@@ -86,10 +86,10 @@ describe('faults on the haproxy side', () => {
     await shows('a', 'no check');
     await sup.ctl('stop', 'a');
     await shows('a', 'MAINT', 2000);
-    const before = count(await listenerLog(), /haproxy restarted; re-applying/);
+    const before = count(await listenerLog(), /haproxy restarted; checking every server/);
     await hap.restart();
     await shows('a', 'MAINT', 5000);
-    expect(count(await listenerLog(), /haproxy restarted; re-applying/)).toBe(before + 1);
+    expect(count(await listenerLog(), /haproxy restarted; checking every server/)).toBe(before + 1);
     await sup.ctl('start', 'a');
     await shows('a', 'no check');
   });
