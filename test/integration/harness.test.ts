@@ -8,7 +8,7 @@ import { requireBinary } from '../support/binaries.js';
 import { startHaproxy, type HaproxyInstance } from '../support/haproxy.js';
 import { slowAppPath } from '../support/paths.js';
 import { boundPort, freePort, PortInUseError, withFreshPorts } from '../support/ports.js';
-import { appsListening } from '../support/programs.js';
+import { appProgram, appsListening } from '../support/programs.js';
 import { isAlive } from '../support/process.js';
 import { startSupervisord, type SupervisordInstance } from '../support/supervisord.js';
 import { makeTempDir, removeDir } from '../support/tmp.js';
@@ -210,6 +210,19 @@ stderr_logfile = ${join(dir, 'app2.err')}
       timeoutMs: 10_000,
       what: 'app2 answering',
     });
+  });
+
+  it('appsListening: an app that finds its port taken is a PortInUseError', async () => {
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const clashDir = join(dir, 'clash');
+    const clash = await startSupervisord({ dir: clashDir, programs: appProgram(clashDir, 'late', { PORT: boundPort(squatter) }) });
+    try {
+      await expect(appsListening(clashDir, ['late'])).rejects.toBeInstanceOf(PortInUseError);
+    } finally {
+      await clash.stop();
+      await new Promise<void>((resolve) => squatter.close(() => resolve()));
+    }
   });
 
   it('fails fast with the log tail when supervisord rejects its config', async () => {
