@@ -9,6 +9,7 @@ import { runCli } from '../support/cli.js';
 import { frame } from '../support/frames.js';
 import { requireBuiltCli } from '../support/paths.js';
 import { makeTempDir, removeDir } from '../support/tmp.js';
+import { waitFor } from '../support/wait.js';
 
 let dir: string;
 let configPath: string;
@@ -33,6 +34,8 @@ interface Session {
   /** Closes our end of its stdout or stderr, as a supervisord that went away would. */
   close(which: 'stdout' | 'stderr'): void;
   waitFor(text: string): Promise<void>;
+  /** Bytes the process has read from any fd so far (Linux /proc/PID/io `rchar`). */
+  readBytes(): number;
   readonly exit: Promise<number | null>;
 }
 
@@ -57,6 +60,7 @@ function startListener(): Session {
     end: () => child.stdin.end(),
     kill: (signal) => child.kill(signal),
     close: (which) => child[which].destroy(),
+    readBytes: () => Number(/^rchar: (\d+)$/m.exec(readFileSync(`/proc/${child.pid}/io`, 'utf8'))?.[1] ?? NaN),
     async waitFor(text) {
       const deadline = Date.now() + 10_000;
       while (!out.includes(text)) {
@@ -84,8 +88,10 @@ describe('the listener over its pipes', () => {
     // Split mid-character and across frames, as a pipe may deliver it.
     const two = Buffer.from(event('STOPPED', 'STOPPING', 2) + event('STARTING', 'STOPPED', 3, 'other'));
     const cut = two.indexOf(Buffer.from('é')) + 1; // inside the two bytes of é
+    const read = l.readBytes();
     l.write(two.subarray(0, cut));
-    await new Promise((r) => setTimeout(r, 50));
+    // The rest only once the listener has read this part, so that it sees the split.
+    await waitFor(() => l.readBytes() >= read + cut || undefined, { timeoutMs: 10_000, what: 'the listener to read the first part' });
     l.write(two.subarray(cut));
     await l.waitFor(`READY\n${ACK}${ACK}${ACK}`);
     l.end();
