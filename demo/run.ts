@@ -65,8 +65,10 @@ async function demo(s: DemoSettings, teardown: Teardown, run: { dir?: string }):
     requestTimeoutMs: s.requestTimeoutMs,
     settleMs: s.settleMs,
     restartTimeoutMs: 60_000,
-    onRestart: (r) =>
-      progress(`  ${r.program}: pid ${r.oldPid} → pid ${r.newPid}, back in service after ${formatSeconds(r.backAfterMs)}`),
+    // After Ctrl-C the restart in progress may still finish against a stack being stopped: not worth a line.
+    onRestart: (r) => {
+      if (!teardown.started) progress(`  ${r.program}: pid ${r.oldPid} → pid ${r.newPid}, back in service after ${formatSeconds(r.backAfterMs)}`);
+    },
   };
 
   progress(`phase A, ${PHASE_A}: rolling restart under load (${s.clients} clients on /site)`);
