@@ -50,11 +50,13 @@ export function explain(s: DemoSettings): string {
     `How it was measured: both phases restart all ${s.instances} instances one after another with ` +
     `\`supervisorctl restart\`, the next once HAProxy shows the previous one UP again, under the same load: ` +
     `${s.clients} keep-alive clients requesting /site through HAProxy, each sending its next request when the previous ` +
-    `one is answered (so slow pages lower the rate, and so does whatever else the machine is doing). A restarted instance opens its port ${seconds(s.app.listenDelayMs)} after it starts; its first ` +
+    `one is answered. A restarted instance opens its port ${seconds(s.app.listenDelayMs)} after it starts; its first ` +
     `${s.app.warmAfter} pages take ${seconds(s.app.coldMs)} each and are marked cold; /health answers at once. The ` +
     `phases last different times because the instances come back at different times, so the table gives requests ` +
-    `per second (every request, failed ones too, over the phase length); failed, answered cold and slower than ` +
-    `${formatLimit(s.slowMs)} are counts over the whole phase, which holds the same ${s.instances} restarts in both. ` +
+    `per second (every request, failed ones too, over the phase length). It is not the site's capacity: a client ` +
+    `sends nothing while it waits, so the client time spent on pages over ${formatLimit(s.slowMs)} lowers it, and so ` +
+    `does whatever else the machine is doing. Failed, answered cold and slower than ${formatLimit(s.slowMs)} are ` +
+    `counts over the whole phase, which holds the same ${s.instances} restarts in both. ` +
     `Back in service is the time from \`supervisorctl restart\` until HAProxy shows the server UP again: with ${PHASE_A}, ` +
     `once /health has passed ${rise} checks (inter ${inter}); ${PHASE_B}, once its warm-up request to /site has ` +
     `answered within ${formatLimit(s.slowMs)} and it has set the server ready. p50 is the typical page; p99 and max ` +

@@ -81,8 +81,8 @@ async function demo(s: DemoSettings, teardown: Teardown, run: { dir?: string }):
   const b = await runPhase(stack, phase, teardown);
   progress(`phase B done: ${phaseLine(b)}`);
 
-  const rowA = summarize(PHASE_A, a.load, backInService(a), s.slowMs);
-  const rowB = summarize(PHASE_B, b.load, backInService(b), s.slowMs);
+  const rowA = summarize(PHASE_A, a.load, backInService(a), s);
+  const rowB = summarize(PHASE_B, b.load, backInService(b), s);
   process.stdout.write(
     `\n${report(
       rowA,

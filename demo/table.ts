@@ -26,6 +26,8 @@ export interface PhaseStats {
   readonly failed: number;
   readonly cold: number;
   readonly slow: number;
+  /** Share (0..1) of the clients' time spent waiting on those slow answers: a client sends nothing meanwhile. */
+  readonly slowShare: number;
   readonly p50: number;
   readonly p99: number;
   readonly max: number;
@@ -40,15 +42,23 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] as number;
 }
 
-export function summarize(name: string, result: LoadResult, back: readonly BackInService[], slowMs: number): PhaseStats {
+export function summarize(
+  name: string,
+  result: LoadResult,
+  back: readonly BackInService[],
+  opts: { readonly slowMs: number; readonly clients: number },
+): PhaseStats {
   const sorted = [...result.latenciesMs].sort((a, b) => a - b);
+  const slow = sorted.filter((ms) => ms > opts.slowMs);
+  const clientMs = opts.clients * result.durationMs;
   return {
     name,
     durationMs: result.durationMs,
     perSecond: result.durationMs > 0 ? (result.requests / result.durationMs) * 1000 : Number.NaN,
     failed: result.failed,
     cold: result.cold,
-    slow: sorted.filter((ms) => ms > slowMs).length,
+    slow: slow.length,
+    slowShare: clientMs > 0 ? slow.reduce((sum, ms) => sum + ms, 0) / clientMs : Number.NaN,
     p50: percentile(sorted, 50),
     p99: percentile(sorted, 99),
     max: sorted.length === 0 ? Number.NaN : (sorted[sorted.length - 1] as number),
@@ -65,6 +75,11 @@ export function formatMs(ms: number): string {
 /** `4.3 s`: come-back times and phase lengths, to a tenth of a second. */
 export function formatSeconds(ms: number): string {
   return Number.isNaN(ms) ? '-' : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** `35%`, `0%`: a share of time, to the percent. */
+export function formatShare(share: number): string {
+  return Number.isNaN(share) ? '-' : `${Math.round(share * 100)}%`;
 }
 
 /** `1 s`, `500 ms`: a threshold as configured. */
@@ -87,6 +102,7 @@ export function renderTable(phases: readonly PhaseStats[], slowMs: number): stri
     ['failed', ...phases.map((p) => String(p.failed))],
     ['answered cold', ...phases.map((p) => String(p.cold))],
     [`slower than ${formatLimit(slowMs)}`, ...phases.map((p) => String(p.slow))],
+    [`client time on pages over ${formatLimit(slowMs)}`, ...phases.map((p) => formatShare(p.slowShare))],
     ['p50', ...phases.map((p) => formatMs(p.p50))],
     ['p99', ...phases.map((p) => formatMs(p.p99))],
     ['max', ...phases.map((p) => formatMs(p.max))],

@@ -24,8 +24,8 @@ function cells(stdout: string, label: string): string[] | undefined {
   return m === null ? undefined : [m[1] as string, m[2] as string];
 }
 
-/** The number of a cell (`808`, `3.1 s`, `1.9 ms`), NaN when it is not one. */
-const num = (cell: string | undefined): number => (cell === undefined ? Number.NaN : Number(cell.replace(/ m?s$/, '')));
+/** The number of a cell (`808`, `3.1 s`, `1.9 ms`, `35%`), NaN when it is not one. */
+const num = (cell: string | undefined): number => (cell === undefined ? Number.NaN : Number(cell.replace(/ m?s$|%$/, '')));
 
 beforeAll(async () => {
   if (!existsSync(DEMO)) {
@@ -43,7 +43,7 @@ describe('npm run demo --quick', () => {
   it('prints both phases side by side, with requests per second rather than counts', () => {
     expect(run.stdout).toMatch(/^\s+health checks alone\s+with the listener$/m);
     expect(run.stdout).not.toMatch(/^requests\s+\d+\s+\d+$/m); // a raw count would compare phases of different lengths
-    for (const label of ['phase length', 'requests per second', 'failed', 'answered cold', 'slower than 1 s', 'p50', 'p99', 'max']) {
+    for (const label of ['phase length', 'requests per second', 'failed', 'answered cold', 'slower than 1 s', 'client time on pages over 1 s', 'p50', 'p99', 'max']) {
       const row = cells(run.stdout, label);
       expect(row, `${label}\n${run.stdout}`).toBeDefined();
       for (const cell of row ?? []) expect(num(cell), `${label}: ${cell}`).toBeGreaterThanOrEqual(0);

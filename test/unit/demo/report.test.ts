@@ -9,6 +9,7 @@ const phase = (name: string, over: Partial<PhaseStats>): PhaseStats => ({
   failed: 0,
   cold: 0,
   slow: 0,
+  slowShare: 0,
   p50: 2,
   p99: 40,
   max: 400,
@@ -52,7 +53,7 @@ describe('demo conclusion', () => {
 
 describe('demo table', () => {
   it('one column per phase, a rate rather than a count, a come-back row per program ("-" where a phase has none)', () => {
-    const a = summarize('health checks alone', { requests: 500, failed: 1, cold: 2, latenciesMs: [1, 2, 1500], failures: {}, durationMs: 5000 }, [{ program: 'app1', ms: 3040 }], 1000);
+    const a = summarize('health checks alone', { requests: 500, failed: 1, cold: 2, latenciesMs: [1, 2, 1500], failures: {}, durationMs: 5000 }, [{ program: 'app1', ms: 3040 }], { slowMs: 1000, clients: 2 });
     const b = phase('with the listener', { back: [{ program: 'app1', ms: 6000 }, { program: 'app2', ms: 6400 }] });
     expect(renderTable([a, b], 1000).split('\n')).toEqual([
       '                                health checks alone   with the listener',
@@ -61,6 +62,7 @@ describe('demo table', () => {
       'failed                                            1                   0',
       'answered cold                                     2                   0',
       'slower than 1 s                                   1                   0',
+      'client time on pages over 1 s                   15%                  0%',
       'p50                                          2.0 ms              2.0 ms',
       'p99                                         1500 ms               40 ms',
       'max                                         1500 ms              400 ms',
