@@ -1,7 +1,7 @@
 // The listener end to end: real supervisord runs the built dist/cli.js as [eventlistener:x] and real
 // slow-starting apps; two real HAProxy instances (unix and tcp sockets) must follow.
 
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHaproxy, type HaproxyInstance } from '../support/haproxy.js';
@@ -9,9 +9,9 @@ import { freePort } from '../support/ports.js';
 import { startSupervisord, type SupervisordInstance } from '../support/supervisord.js';
 import { makeTempDir, removeDir } from '../support/tmp.js';
 import { waitFor } from '../support/wait.js';
-import { requireBuiltCli, slowAppPath } from '../support/paths.js';
+import { listenerCommand, listenerNode, slowAppPath } from '../support/paths.js';
 
-const CLI = requireBuiltCli();
+const LISTENER = listenerCommand().join(' ');
 const APP = slowAppPath();
 
 let dir: string;
@@ -122,7 +122,7 @@ programs = app_00,app_01
     app('app_01', `PORT="${ports['app_01']}",${cold}`),
     `
 [eventlistener:listener]
-command = ${process.execPath} ${CLI} --config ${configPath}
+command = ${LISTENER} --config ${configPath}
 events = PROCESS_STATE,PROCESS_GROUP
 buffer_size = 100
 autorestart = true
@@ -141,6 +141,12 @@ afterAll(async () => {
 });
 
 describe('listener with real supervisord and two haproxy instances', () => {
+  it('runs on the node it was given (Node 18 under `npm run test:installed`)', async () => {
+    const pid = Number((await sup.ctl('pid', 'listener')).stdout.trim());
+    expect(pid).toBeGreaterThan(0);
+    expect(await realpath(`/proc/${pid}/exe`)).toBe(await realpath(listenerNode()));
+  });
+
   it('brings every program to its final state at start-up', async () => {
     await bothShow('web1', 'UP');
     await bothShow('cafe', 'UP');

@@ -2,7 +2,7 @@
 
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { requireBuiltCli, slowAppPath } from './paths.js';
+import { listenerCommand, slowAppPath } from './paths.js';
 import { waitFor } from './wait.js';
 
 /** Environment of a slow-app (see demo/slow-app.mjs): PORT, LISTEN_DELAY_MS, COLD_MS, WARM_AFTER, NEVER_WARM, HANG. */
@@ -29,7 +29,7 @@ export function appProgram(dir: string, name: string, env: AppEnv, extra: readon
   ].join('\n');
 }
 
-/** The `[eventlistener:listener]` section running dist/cli.js with the config at configPath. */
+/** The `[eventlistener:listener]` section running dist/cli.js (see listenerCommand) with the config at configPath. */
 export function listenerProgram(
   dir: string,
   configPath: string,
@@ -37,7 +37,7 @@ export function listenerProgram(
 ): string {
   return [
     '[eventlistener:listener]',
-    `command = ${process.execPath} ${requireBuiltCli()} --config ${configPath}`,
+    `command = ${listenerCommand().join(' ')} --config ${configPath}`,
     `events = ${opts.events ?? 'PROCESS_STATE,PROCESS_GROUP'}`,
     `buffer_size = ${opts.bufferSize ?? 100}`,
     'autorestart = true',
