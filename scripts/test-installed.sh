@@ -41,4 +41,6 @@ npx vitest run --project integration \
   test/integration/listener.test.ts \
   test/integration/faults-supervisor.test.ts \
   test/integration/commands.test.ts \
+  test/integration/examples.test.ts \
+  test/integration/nonroot.test.ts \
   "$@"
