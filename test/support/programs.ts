@@ -29,14 +29,14 @@ export function appProgram(dir: string, name: string, env: AppEnv, extra: readon
   ].join('\n');
 }
 
-/** The `[eventlistener:listener]` section running dist/cli.js (see listenerCommand) with the config at configPath. */
+/** The `[eventlistener:listener]` (or opts.name) section running dist/cli.js (see listenerCommand) with the config at configPath. */
 export function listenerProgram(
   dir: string,
   configPath: string,
-  opts: { events?: string; bufferSize?: number; extra?: readonly string[] } = {},
+  opts: { name?: string; events?: string; bufferSize?: number; extra?: readonly string[] } = {},
 ): string {
   return [
-    '[eventlistener:listener]',
+    `[eventlistener:${opts.name ?? 'listener'}]`,
     `command = ${listenerCommand().join(' ')} --config ${configPath}`,
     `events = ${opts.events ?? 'PROCESS_STATE,PROCESS_GROUP'}`,
     `buffer_size = ${opts.bufferSize ?? 100}`,
