@@ -10,7 +10,7 @@ import { runCli } from '../support/cli.js';
 import { startHaproxy, type HaproxyInstance } from '../support/haproxy.js';
 import { freePort } from '../support/ports.js';
 import { runCaptured } from '../support/process.js';
-import { appProgram, listenerProgram, writeListenerConfig } from '../support/programs.js';
+import { appProgram, listenerProgram, waitForListenerSettled, writeListenerConfig } from '../support/programs.js';
 import { startSupervisord, type SupervisordInstance } from '../support/supervisord.js';
 import { makeTempDir, removeDir } from '../support/tmp.js';
 import { waitFor } from '../support/wait.js';
@@ -111,19 +111,26 @@ describe('the listener as a non-root user in the socket group', () => {
   });
 
   it('runs as that user with the group, asks supervisord for the truth, and sets servers through the socket', async () => {
-    await waitFor(async () => /msg="warm-up passed; server ready" process=web1:web1/.test(await listenerLog()) || undefined, {
+    // Resynced at start-up (web1 found STARTING and warmed, or found RUNNING and UP and left so), then quiet.
+    await waitForListenerSettled(join(dir, 'listener.log'), async () => (await hap.serverStatus('site', 'web1')) === 'no check', {
+      quietMs: 1000,
       timeoutMs: 30_000,
-      what: 'the listener to warm web1 and set it ready',
     });
     const pid = Number((await sup.ctl('pid', 'haproxy-sync')).stdout.trim());
     const procStatus = await readFile(`/proc/${pid}/status`, 'utf8');
     expect(procStatus).toMatch(new RegExp(`^Uid:\\s+${uid}\\s+${uid}\\s`, 'm'));
     expect(/^Groups:\s*(.*)$/m.exec(procStatus)?.[1]?.split(/\s+/)).toContain(String(gid));
 
+    const warmed = async () => ((await listenerLog()).match(/msg="warm-up passed; server ready" process=web1:web1/g) ?? []).length;
+    const before = await warmed();
     expect((await sup.ctl('stop', 'web1')).code).toBe(0);
     await hap.waitStatus('site', 'web1', 'MAINT', 5000);
     expect((await sup.ctl('start', 'web1')).code).toBe(0);
-    await hap.waitStatus('site', 'web1', 'no check', 30_000);
+    await waitFor(async () => (await warmed()) > before || undefined, {
+      timeoutMs: 30_000,
+      what: 'the listener to warm web1 again',
+    });
+    await hap.waitStatus('site', 'web1', 'no check', 10_000);
     const log = await listenerLog();
     expect(log).toMatch(/msg=resync reason=start-up/);
     expect(log).toMatch(/msg="server state set" socket=\S+ server=site\/web1 state=maint/);
