@@ -2,13 +2,14 @@
 // A stand-in for a slow-starting Zope/Plone instance, for tests, the demo and benchmarks (plain Node, no deps).
 //
 // Settings come from the environment or from --kebab-case arguments (arguments win):
-//   PORT             port on 127.0.0.1 (required; HOST to change the address)
+//   PORT             port on 127.0.0.1 (required; 0: one the kernel picks, named in the log; HOST to change the address)
 //   LISTEN_DELAY_MS  open the port only after this long (a Zope boot), default 0
 //   COLD_MS          how long each site request takes while cold, default 1000
 //   WARM_AFTER       site requests answered before the app is warm, default 3
 //   SITE_PATH        the site path, default /site (any path under it is the site too)
 //   NEVER_WARM=1     the site path always answers 503
 //   HANG=1           accept connections, never answer anything
+//   EXIT_DELAY_MS    on SIGTERM, stop listening at once but exit only this long after (a Zope takes seconds)
 // Paths: /health → 200 at once, always; /pid → the process id; the site path → 200 with a small HTML page.
 // Logs go to stderr only: under supervisord, stdout may be a protocol channel.
 
@@ -46,6 +47,7 @@ try {
     sitePath: s.SITE_PATH || '/site',
     neverWarm: s.NEVER_WARM === '1',
     hang: s.HANG === '1',
+    exitDelayMs: int(s, 'EXIT_DELAY_MS', 0),
   };
   if (cfg.port < 0) throw new Error('PORT is required');
 } catch (e) {
@@ -95,7 +97,7 @@ server.on('error', (e) => {
 });
 
 later(cfg.listenDelayMs, () =>
-  server.listen(cfg.port, cfg.host, () => log(`listening on ${cfg.host}:${cfg.port} cold_ms=${cfg.coldMs} warm_after=${cfg.warmAfter}`)),
+  server.listen(cfg.port, cfg.host, () => log(`listening on ${cfg.host}:${server.address().port} cold_ms=${cfg.coldMs} warm_after=${cfg.warmAfter}`)),
 );
 
 const shutdown = (signal) => {
@@ -103,7 +105,7 @@ const shutdown = (signal) => {
   for (const t of timers) clearTimeout(t);
   server.close();
   server.closeAllConnections();
-  process.exit(0);
+  setTimeout(() => process.exit(0), cfg.exitDelayMs);
 };
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));

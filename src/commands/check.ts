@@ -53,10 +53,8 @@ export async function check(deps: CheckDeps): Promise<number> {
     report(f.finding);
     if (f.rows !== null) tables.set(h.label, f.rows);
   }
-  // Read loosely: `server_state_file` may be absent from Config (then: not set).
-  const stateFiles = (config.haproxy as { serverStateFiles?: readonly (string | null)[] }).serverStateFiles ?? [];
   const labels = config.haproxy.sockets.map((s) => s.label);
-  for (const f of checkServerStateFiles(stateFiles, labels, deps.fs ?? realFs())) report(f);
+  for (const f of checkServerStateFiles(config.haproxy.serverStateFiles, labels, deps.fs ?? realFs())) report(f);
 
   // supervisord: reachable, and every section matches a process.
   if (deps.supervisor === null) {

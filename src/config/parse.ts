@@ -12,7 +12,7 @@ import type { Config, OnStopping, ProcessMatch, ProgramRule, WarmupSettings } fr
 type Env = Record<string, string | undefined>;
 
 export const DEFAULT_HAPROXY_TIMEOUT_MS = 2_000;
-export const DEFAULT_HEARTBEAT_MS = 2_000;
+export const DEFAULT_HEARTBEAT_MS = 1_000;
 export const DEFAULT_SUPERVISOR_TIMEOUT_MS = 5_000;
 
 /** [warmup] when the file says nothing: no requests (ready on RUNNING), 2xx/3xx pass. */
@@ -26,7 +26,7 @@ export const DEFAULT_WARMUP: WarmupSettings = {
   onDeadline: 'maint',
 };
 
-const HAPROXY_KEYS = ['socket', 'timeout', 'heartbeat'] as const;
+const HAPROXY_KEYS = ['socket', 'timeout', 'heartbeat', 'server_state_file'] as const;
 const SUPERVISOR_KEYS = ['url', 'username', 'password', 'timeout'] as const;
 const LISTENER_KEYS = ['state_file'] as const;
 const WARMUP_KEYS = ['warmup', 'headers', 'expect', 'interval', 'timeout', 'deadline', 'on_deadline'] as const;
@@ -62,10 +62,12 @@ export function parseConfig(text: string, file: string, env: Env): Config {
 
   // Checked in the order an operator reads the file: [haproxy], [supervisor], [warmup], then the programs.
   const h = new Reader(file, 'haproxy', named.get('haproxy'), HAPROXY_KEYS);
+  const sockets = h.required('socket', parseSockets);
   const haproxy: Config['haproxy'] = {
-    sockets: h.required('socket', parseSockets),
+    sockets,
     timeoutMs: h.optional('timeout', parsePositiveDuration, DEFAULT_HAPROXY_TIMEOUT_MS),
     heartbeatMs: h.optional('heartbeat', parsePositiveDuration, DEFAULT_HEARTBEAT_MS),
+    serverStateFiles: h.optional('server_state_file', (v) => parseStateFiles(v, sockets.length), []),
   };
 
   const s = new Reader(file, 'supervisor', named.get('supervisor'), SUPERVISOR_KEYS);
@@ -308,6 +310,21 @@ export function parseAbsolutePath(text: string): string {
   return text;
 }
 
+/**
+ * One path per socket, in the order of `socket`; an empty item for a socket that has none (another socket
+ * of the same HAProxy, or a remote one: the file must be on the host where that HAProxy runs).
+ */
+export function parseStateFiles(text: string, sockets: number): (string | null)[] {
+  const items = text.split(',').map((item) => item.trim());
+  if (items.length !== sockets) {
+    throw new Error(`${items.length} item(s) for ${sockets} socket(s): give one per socket, in the order of socket (empty for none)`);
+  }
+  const paths = items.map((item) => (item === '' ? null : parseAbsolutePath(item)));
+  const named = paths.filter((p): p is string => p !== null);
+  if (new Set(named).size !== named.length) throw new Error('the same file is named for two sockets');
+  return paths;
+}
+
 export function parsePositiveDuration(text: string): number {
   const ms = parseDuration(text);
   if (ms <= 0) throw new Error(`'${text}': must be longer than 0`);
@@ -327,7 +344,7 @@ export function parseSockets(text: string): SocketAddress[] {
 
 /**
  * supervisord's XML-RPC endpoint: unix:///absolute/path or http://host:port[/path], the two forms
- * SUPERVISOR_SERVER_URL takes (reference §4.1). Returned as given.
+ * SUPERVISOR_SERVER_URL takes (http:// when supervisord has only an inet_http_server). Returned as given.
  */
 export function parseSupervisorUrl(text: string): string {
   const expected = `'${text}': expected unix:///path/to/supervisor.sock or http://host:port`;
@@ -351,7 +368,7 @@ export function parseSupervisorUrl(text: string): string {
   return text;
 }
 
-/** supervisord sets SUPERVISOR_SERVER_URL for every child (reference §4.1); null when unset or empty. */
+/** supervisord sets SUPERVISOR_SERVER_URL for every child, listeners included; null when unset or empty. */
 export function supervisorUrlFromEnv(env: Env): string | null {
   const url = nonEmpty(env.SUPERVISOR_SERVER_URL);
   if (url === null) return null;

@@ -1,4 +1,4 @@
-// The state mapping of PRODUCT.md as a table: what each supervisord state asks of the process's servers.
+// The state mapping as a table: what each supervisord state asks of the process's servers.
 
 import type { OnStopping } from '../config/types.js';
 import type { AdminState } from '../haproxy/types.js';
@@ -26,4 +26,11 @@ export const POLICY: Readonly<Record<ProcessState, Action>> = {
 /** The admin state to hold while the action is in progress (a warm-up holds maint). */
 export function immediateState(action: Action, onStopping: OnStopping): AdminState {
   return action === 'on_stopping' ? onStopping : 'maint';
+}
+
+const TIGHTNESS: Readonly<Record<AdminState, number>> = { ready: 0, drain: 1, maint: 2 };
+
+/** Whether `a` lets more traffic reach the server than `b` (ready is looser than drain, drain than maint). */
+export function looser(a: AdminState, b: AdminState): boolean {
+  return TIGHTNESS[a] < TIGHTNESS[b];
 }

@@ -31,10 +31,9 @@ beforeAll(async () => {
 }, RUN_TIMEOUT_MS + 10_000);
 
 describe('npm run demo --quick', () => {
-  it('exits 0 within a minute', () => {
+  it('exits 0 by itself (not killed at the run timeout)', () => {
     expect(run.signal, run.stderr).toBeNull();
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
-    expect(run.ms).toBeLessThan(90_000);
   });
 
   it('prints both rows of the table under its header', () => {
