@@ -8,7 +8,6 @@ dir="${1:-$root/tmp/node18}"
 mkdir -p "$dir"
 dir="$(cd "$dir" && pwd)"
 wrapper="$dir/node"
-lib="$dir/root/usr/lib/x86_64-linux-gnu"
 
 works() { [ -x "$wrapper" ] && "$wrapper" -e 'process.exit(process.versions.node.startsWith("18.") ? 0 : 1)' >/dev/null 2>&1; }
 
@@ -35,6 +34,8 @@ if ! works; then
   (cd "$dir/deb" && chmod 777 . && apt-get download -qq "nodejs=$version" "libnode108=$version")
   for f in "$dir"/deb/*.deb; do dpkg -x "$f" "$dir/root"; done
   chmod 755 "$dir/deb"
+  # libnode's directory is per architecture (x86_64-linux-gnu, aarch64-linux-gnu, ...).
+  lib="$(dirname "$(find "$dir/root" -name 'libnode.so.*' | head -n 1)")"
   cat >"$wrapper" <<EOF
 #!/bin/sh
 # Debian's Node 18, unpacked by scripts/node18.sh: its libnode is not in the linker's path.
