@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=1 node --max-semi-space-size=1 --optimize-for-size --expose-gc
+#!/usr/bin/env node
 // Entry point: parse the command line, load the config, run the chosen command, map errors to exit codes.
 // The shebang is for the listener's memory, which must stay flat for months (bench/memory.ts):
 // - --max-semi-space-size=1 caps V8's young generation at 1 MB per semi-space; by default V8 grows it to
@@ -21,6 +21,7 @@ import type { Config } from './config/types.js';
 import { AppError, ConfigError } from './errors.js';
 import { createLogger, type Level } from './log.js';
 import { stdinSource, stdoutSink } from './supervisor/stdio.js';
+import { packageVersion } from './version.js';
 import { httpProbe } from './warmup/probe.js';
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -28,8 +29,13 @@ async function main(argv: readonly string[]): Promise<number> {
   let config: Config;
   try {
     args = parseArgs(argv);
+    // Asked for, so they go to stdout (a usage error goes to stderr with exit 2).
     if (args.help) {
-      process.stderr.write(USAGE);
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    if (args.version) {
+      process.stdout.write(`${packageVersion()}\n`);
       return 0;
     }
     config =
