@@ -24,7 +24,10 @@ export interface Args {
   readonly positional: readonly string[];
   readonly dryRun: boolean;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** --help / -h: usage on stdout, exit 0 (with any command). */
   readonly help: boolean;
+  /** --version / -V: the package version on stdout, exit 0. */
+  readonly version: boolean;
   /** check: also run every warm-up once. */
   readonly probe: boolean;
   /** status: JSON instead of a table. */
@@ -39,6 +42,13 @@ export const USAGE = `usage:
   supervisor-haproxy status --config FILE [--json]
   supervisor-haproxy restart --config FILE (--all | NAME...) [--drain-timeout 30s] [--ready-timeout 5m]
                              [--pause 0s] [--maint]
+  supervisor-haproxy --version | --help
+
+  listen   (default) run as supervisord's [eventlistener:x]: mirror process states to HAProxy
+  check    validate the config against the live supervisord and HAProxy, and whether the listener runs
+  status   each process, its servers on every socket, its warm-up; exit 1 when something disagrees
+           or no listener runs for this config
+  restart  rolling restart: take each server out, restart it, wait until warmed and UP, then the next
 `;
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -60,6 +70,7 @@ export function parseArgs(argv: readonly string[]): Args {
   let dryRun = false;
   let logLevel: Args['logLevel'] = 'info';
   let help = false;
+  let version = false;
   let probe = false;
   let json = false;
   let all = false;
@@ -84,7 +95,7 @@ export function parseArgs(argv: readonly string[]): Args {
         throw new UsageError(`${flag}: ${errorText(err)}`);
       }
     };
-    if (flag.startsWith('-') && !['--config', '-c', '--log-level', '--help', '-h'].includes(flag)) {
+    if (flag.startsWith('-') && !['--config', '-c', '--log-level', '--help', '-h', '--version', '-V'].includes(flag)) {
       if (!ALLOWED[command].includes(flag)) {
         throw new UsageError(
           Object.values(ALLOWED).some((l) => l.includes(flag))
@@ -134,12 +145,16 @@ export function parseArgs(argv: readonly string[]): Args {
       case '-h':
         help = true;
         break;
+      case '--version':
+      case '-V':
+        version = true;
+        break;
       default:
         if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}`);
         positional.push(arg);
     }
   }
-  if (!help) checkShape(command, config, positional, all);
+  if (!help && !version) checkShape(command, config, positional, all);
   return {
     command,
     config,
@@ -147,6 +162,7 @@ export function parseArgs(argv: readonly string[]): Args {
     dryRun,
     logLevel,
     help,
+    version,
     probe,
     json,
     restart: {

@@ -15,6 +15,7 @@ import { AppError, ConfigError, errorStack } from './errors.js';
 import { streamLines, type LineWriter } from './lines.js';
 import { createLogger, stderrLines, type Level } from './log.js';
 import { stdinSource, stdoutSink } from './supervisor/stdio.js';
+import { packageVersion } from './version.js';
 import { httpProbe } from './warmup/probe.js';
 
 /** How long, at exit, queued output may take to reach the operating system. */
@@ -30,8 +31,13 @@ async function main(argv: readonly string[]): Promise<number> {
   let config: Config;
   try {
     args = parseArgs(argv);
+    // Asked for, so they go to stdout (a usage error goes to stderr with exit 2).
     if (args.help) {
-      stderr.write(USAGE);
+      operatorStdout().write(USAGE);
+      return 0;
+    }
+    if (args.version) {
+      operatorStdout().write(`${packageVersion()}\n`);
       return 0;
     }
     config =
@@ -69,10 +75,16 @@ async function listener(args: Args, config: Config): Promise<number> {
   });
 }
 
+/** stdout for what an operator asked to see (help, version, check, status, restart); never the listener's. */
+function operatorStdout(): LineWriter {
+  const out = streamLines(process.stdout);
+  flushStdout = () => out.flushed();
+  return out;
+}
+
 /** check, status and restart: run by an operator, never as supervisord's listener, so they report on stdout. */
 async function operatorCommand(command: Exclude<Command, 'listen'>, args: Args, config: Config): Promise<number> {
-  const stdout = streamLines(process.stdout);
-  flushStdout = () => stdout.flushed();
+  const stdout = operatorStdout();
   const out = (text: string) => stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   switch (command) {
     case 'check':

@@ -10,9 +10,15 @@ import { namespec } from '../supervisor/types.js';
 import type { Probe } from '../warmup/probe.js';
 import type { ProbeTarget } from '../warmup/types.js';
 import { resolveRequests } from '../warmup/urls.js';
+import type { ListenerFinding } from './find-listener.js';
+import { readListenerFile } from './listener-file.js';
 import { type LiveHaproxy, type LiveSupervisor } from './live.js';
+import { locateListener } from './locate-listener.js';
+import type { ListenerView } from './report.js';
+import { checkServerStateFiles, realFs, type StateFileFs } from './state-file-check.js';
 
-export type Finding = { readonly verdict: 'ok' | 'FAIL' | 'skip'; readonly subject: string; readonly detail: string };
+/** WARN: worth acting on, but the config is usable (exit 0), e.g. no listener runs yet. */
+export type Finding = { readonly verdict: 'ok' | 'FAIL' | 'WARN' | 'skip'; readonly subject: string; readonly detail: string };
 
 export interface CheckDeps {
   readonly config: Config;
@@ -22,6 +28,10 @@ export interface CheckDeps {
   /** Given with --probe: every warm-up request of every running process is sent once. */
   readonly probe: Probe | null;
   readonly out: (line: string) => void;
+  /** Finds the listener among supervisord's processes (default: locateListener, which reads /proc). */
+  readonly locate?: (infos: readonly ProcessInfo[], stateFile: ListenerView | null) => Promise<ListenerFinding>;
+  /** For `[haproxy] server_state_file` (default: the real file system as this user). */
+  readonly fs?: StateFileFs;
 }
 
 export const renderFinding = (f: Finding): string => `${f.verdict.padEnd(4)} ${f.subject}: ${f.detail}`;
@@ -43,6 +53,8 @@ export async function check(deps: CheckDeps): Promise<number> {
     report(f.finding);
     if (f.rows !== null) tables.set(h.label, f.rows);
   }
+  const labels = config.haproxy.sockets.map((s) => s.label);
+  for (const f of checkServerStateFiles(config.haproxy.serverStateFiles, labels, deps.fs ?? realFs())) report(f);
 
   // supervisord: reachable, and every section matches a process.
   if (deps.supervisor === null) {
@@ -65,6 +77,7 @@ export async function check(deps: CheckDeps): Promise<number> {
     }
     for (const info of mine) report(serverFinding(config, rule, info, tables));
   }
+  report(await listenerFinding(deps, infos));
 
   if (deps.probe !== null) {
     for (const info of infos) {
@@ -72,6 +85,21 @@ export async function check(deps: CheckDeps): Promise<number> {
     }
   }
   return failed ? 1 : 0;
+}
+
+/** Whether a listener runs for this config: WARN, not FAIL, since check is run before the listener is set up too. */
+async function listenerFinding(deps: CheckDeps, infos: readonly ProcessInfo[]): Promise<Finding> {
+  const { config } = deps;
+  const stateFile = config.listener.stateFile === null ? null : await readListenerFile(config.listener.stateFile);
+  const locate = deps.locate ?? ((i, l) => locateListener(config, i, l));
+  const found = await locate(infos, stateFile);
+  if (found.running === true) return { verdict: 'ok', subject: 'listener', detail: found.detail };
+  if (found.running === null) return { verdict: 'skip', subject: 'listener', detail: found.detail };
+  return {
+    verdict: 'WARN',
+    subject: 'listener',
+    detail: `not running: ${found.detail} (add its [eventlistener:…] section, then supervisorctl reread and update)`,
+  };
 }
 
 async function checkSocket(h: LiveHaproxy): Promise<{ finding: Finding; rows: ServerStateRow[] | null }> {

@@ -7,6 +7,7 @@ import type { ProcessInfo } from '../supervisor/rpc.js';
 import { namespec, type ProcessState } from '../supervisor/types.js';
 import type { ListenerSnapshot, ProcessSnapshot } from '../reconcile/snapshot.js';
 import { agreement, type Agreement, type Verdict } from './agreement.js';
+import type { ListenerFinding } from './find-listener.js';
 
 /** What a command needs of one server's `show stat` row. */
 export type ServerStat = Pick<StatRow, 'proxy' | 'server' | 'status' | 'scur' | 'qcur'>;
@@ -50,6 +51,8 @@ export interface StatusReport {
   readonly processes: readonly ProcessView[];
   readonly sockets: readonly { readonly socket: string; readonly reachable: boolean; readonly error: string | null }[];
   readonly listener: ListenerView | null;
+  /** Whether a listener for this config runs under supervisord; null when not looked for. */
+  readonly listenerProcess: ListenerFinding | null;
   /** When the report was made (epoch ms), to show how long ago warm-ups changed. */
   readonly now: number;
   /** Every server on every socket agrees with supervisord. */
@@ -62,6 +65,7 @@ export function buildReport(
   stats: ReadonlyMap<string, SocketStats>,
   listener: ListenerView | null = null,
   now = 0,
+  listenerProcess: ListenerFinding | null = null,
 ): StatusReport {
   const processes: ProcessView[] = [];
   for (const info of infos) {
@@ -101,7 +105,7 @@ export function buildReport(
   }
   const sockets = [...stats].map(([socket, s]) => ({ socket, reachable: s.ok, error: s.ok ? null : s.error }));
   const allAgree = processes.every((p) => p.servers.every((s) => s.agrees === 'yes'));
-  return { processes, sockets, allAgree, listener, now };
+  return { processes, sockets, allAgree, listener, listenerProcess, now };
 }
 
 /** With the listener's record, a running server in maint is no longer a riddle. */
@@ -180,9 +184,15 @@ export function renderTable(report: StatusReport): string {
   }
   if (report.processes.length === 0) out.push('(no supervisord process is mapped by this config)');
   const l = report.listener;
-  if (l !== null && l.error !== null) out.push(`listener state file ${l.stateFile}: ${l.error}`);
-  else if (l !== null && l.snapshot !== null && !l.running) {
-    out.push(`listener state file ${l.stateFile}: written by pid ${l.snapshot.pid}, which is not running: WARM-UP may be stale`);
+  const p = report.listenerProcess;
+  // Not running: the state file's story is part of p.detail, said once.
+  if (p !== null && p.running === false) out.push(`listener: NOT RUNNING: ${p.detail}`);
+  else {
+    if (p !== null) out.push(`listener: ${p.detail}`);
+    if (l !== null && l.error !== null) out.push(`listener state file ${l.stateFile}: ${l.error}`);
+    else if (l !== null && l.snapshot !== null && !l.running) {
+      out.push(`listener state file ${l.stateFile}: written by pid ${l.snapshot.pid}, which is not running: WARM-UP may be stale`);
+    }
   }
   return out.join('\n') + '\n';
 }
@@ -202,6 +212,15 @@ export function reportJson(report: StatusReport): string {
                 pid: report.listener.snapshot?.pid ?? null,
                 running: report.listener.running,
                 error: report.listener.error,
+              },
+        listener_process:
+          report.listenerProcess === null
+            ? null
+            : {
+                running: report.listenerProcess.running,
+                names: report.listenerProcess.running === true ? report.listenerProcess.names : [],
+                pid: report.listenerProcess.running === true ? report.listenerProcess.pid : null,
+                detail: report.listenerProcess.detail,
               },
         processes: report.processes.map((p) => ({
           name: p.name,

@@ -3,8 +3,11 @@
 import { errorText } from '../errors.js';
 import type { Config } from '../config/types.js';
 import { readListenerFile } from './listener-file.js';
+import { locateListener } from './locate-listener.js';
+import type { ListenerFinding } from './find-listener.js';
 import { statsOfAll, type LiveHaproxy, type LiveSupervisor } from './live.js';
-import { buildReport, renderTable, reportJson } from './report.js';
+import { buildReport, renderTable, reportJson, type ListenerView } from './report.js';
+import type { ProcessInfo } from '../supervisor/rpc.js';
 
 export interface StatusDeps {
   readonly config: Config;
@@ -13,9 +16,14 @@ export interface StatusDeps {
   readonly json: boolean;
   readonly out: (text: string) => void;
   readonly now?: () => number;
+  /** Finds the listener among supervisord's processes (default: locateListener, which reads /proc). */
+  readonly locate?: (infos: readonly ProcessInfo[], stateFile: ListenerView | null) => Promise<ListenerFinding>;
 }
 
-/** Exit 0 when every server agrees with supervisord, 1 when one does not or a system did not answer. */
+/**
+ * Exit 0 when every server agrees with supervisord, 1 when one does not, a system did not answer, or no
+ * listener runs for this config (monitoring runs status: a dead listener means nothing follows restarts).
+ */
 export async function status(deps: StatusDeps): Promise<number> {
   const stateFile = deps.config.listener.stateFile;
   const [infos, stats, listener] = await Promise.all([
@@ -30,7 +38,9 @@ export async function status(deps: StatusDeps): Promise<number> {
     deps.out(deps.json ? `${JSON.stringify({ error: `supervisord: ${infos.error}` })}\n` : `supervisord: ${infos.error}\n`);
     return 1;
   }
-  const report = buildReport(deps.config, infos.v, stats, listener, (deps.now ?? Date.now)());
+  const locate = deps.locate ?? ((i, l) => locateListener(deps.config, i, l));
+  const finding = await locate(infos.v, listener);
+  const report = buildReport(deps.config, infos.v, stats, listener, (deps.now ?? Date.now)(), finding);
   deps.out(deps.json ? reportJson(report) : renderTable(report));
-  return report.allAgree && report.sockets.every((s) => s.reachable) ? 0 : 1;
+  return report.allAgree && report.sockets.every((s) => s.reachable) && finding.running !== false ? 0 : 1;
 }

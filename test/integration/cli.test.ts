@@ -2,12 +2,12 @@
 
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { frame } from '../support/frames.js';
-import { requireBuiltCli } from '../support/paths.js';
+import { requireBuiltCli, ROOT } from '../support/paths.js';
 import { makeTempDir, removeDir } from '../support/tmp.js';
 import { waitFor } from '../support/wait.js';
 
@@ -200,5 +200,32 @@ describe('the listener over its pipes', () => {
     const r = await runCli([`unix://${join(dir, 'none.sock')}`, 'instance1:plone01/plone0101', '--log-level', 'nope']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("--log-level must be one of debug, info, warn, error, not 'nope'");
+  });
+});
+
+describe('--version and --help', () => {
+  it('--version and -V: the version of package.json on stdout, exit 0', async () => {
+    const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = await runCli([flag]);
+      expect(r, flag).toMatchObject({ code: 0, stdout: `${version}\n`, stderr: '' });
+    }
+  });
+
+  it('--help, -h and COMMAND --help: usage on stdout, exit 0', async () => {
+    for (const argv of [['--help'], ['-h'], ['check', '--help'], ['status', '-h'], ['restart', '--help']]) {
+      const r = await runCli(argv);
+      expect(r.code, argv.join(' ')).toBe(0);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(/^usage:\n/);
+      expect(r.stdout).toContain('supervisor-haproxy status --config FILE');
+    }
+  });
+
+  it('a usage error: the error and the usage on stderr, exit 2, nothing on stdout', async () => {
+    const r = await runCli(['status', '--nope']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^supervisor-haproxy: unknown option --nope\nusage:\n/);
   });
 });

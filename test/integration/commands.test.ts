@@ -143,10 +143,16 @@ describe('check', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines.every((l) => l.startsWith('ok '))).toBe(true);
+    // No server_state_file here: said, not failed.
+    expect(lines.filter((l) => !l.startsWith('ok '))).toEqual([
+      'skip haproxy server_state_file: not set: an HAProxy reload forgets maint and drain until the listener sets them again',
+    ]);
     expect(r.stdout).toContain(`ok   haproxy ${hap.sockets[0]}: reachable, level admin (HAProxy 2.6`);
     expect(r.stdout).toContain(`ok   haproxy ${hap.sockets[1]}: reachable, level admin`);
     expect(r.stdout).toContain('ok   [group:site] site:web2: site/web2 found on 2 socket(s), RUNNING');
+    // Which supervisord process is the listener: its command line names this config.
+    const pid = await pidOf('listener');
+    expect(lines.at(-1)).toBe(`ok   listener: running under supervisord as listener:listener, pid ${pid} (its command line names this config)`);
   });
 
   it('--probe runs each warm-up once', async () => {
@@ -194,8 +200,33 @@ describe('status', () => {
     expect(lines[0]).toMatch(/^PROCESS\s+STATE\s+UPTIME\s+WARM-UP\s+SERVER\s+SOCKET\s+HAPROXY\s+SESS\s+AGREES$/);
     // Found RUNNING and ready when the listener started: left as is, no warm-up of its own.
     expect(r.stdout).toMatch(new RegExp(`site:web1\\s+RUNNING\\s+\\S+( \\S+)?\\s+none\\s+site/web1\\s+${hap.sockets[0]}\\s+no check\\s+\\d+\\s+yes`));
-    // One row per server per socket: 7 processes × 2 sockets.
-    expect(lines).toHaveLength(1 + 7 * 2);
+    // One row per server per socket: 7 processes × 2 sockets, then the listener.
+    expect(lines).toHaveLength(1 + 7 * 2 + 1);
+    expect(lines.at(-1)).toBe(`listener: running under supervisord as listener:listener, pid ${await pidOf('listener')} (its command line names this config)`);
+  });
+
+  it('the listener stopped: exit 1 and it says so; check warns; running again: exit 0', async () => {
+    const pid = await pidOf('listener');
+    expect((await sup.ctl('stop', 'listener')).code).toBe(0);
+    try {
+      const r = await runCli(['status', '--config', configPath]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain(
+        `\nlistener: NOT RUNNING: no process of supervisord runs with --config ${configPath}; state file ${join(dir, 'listener-state.json')}: written by pid ${pid}, which is not running\n`,
+      );
+      const j = await runCli(['status', '--config', configPath, '--json']);
+      expect(j.code).toBe(1);
+      expect(JSON.parse(j.stdout)).toMatchObject({ all_agree: true, listener_process: { running: false, pid: null } });
+      const c = await runCli(['check', '--config', configPath]);
+      expect(c.stdout).toMatch(/\nWARN listener: not running: no process of supervisord runs with --config .* supervisorctl reread and update\)\n$/);
+      expect(c.code).toBe(0);
+    } finally {
+      expect((await sup.ctl('start', 'listener')).code).toBe(0);
+    }
+    await waitFor(async () => (await runCli(['status', '--config', configPath])).code === 0 || undefined, {
+      timeoutMs: 20_000,
+      what: 'status exit 0 with the listener running again',
+    });
   });
 
   it('--json for scripts, and disagreement shows', async () => {

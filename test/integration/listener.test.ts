@@ -1,7 +1,7 @@
 // The listener end to end: real supervisord runs the built dist/cli.js as [eventlistener:x] and real
 // slow-starting apps; two real HAProxy instances (unix and tcp sockets) must follow.
 
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHaproxy, type HaproxyInstance } from '../support/haproxy.js';
@@ -10,9 +10,9 @@ import { appsListening } from '../support/programs.js';
 import { startSupervisord, type SupervisordInstance } from '../support/supervisord.js';
 import { makeTempDir, removeDir } from '../support/tmp.js';
 import { waitFor } from '../support/wait.js';
-import { requireBuiltCli, slowAppPath } from '../support/paths.js';
+import { listenerCommand, listenerNode, slowAppPath } from '../support/paths.js';
 
-const CLI = requireBuiltCli();
+const LISTENER = listenerCommand().join(' ');
 const APP = slowAppPath();
 
 let dir: string;
@@ -124,7 +124,7 @@ programs = app_00,app_01
     app('app_01', `PORT="${ports['app_01']}",${cold}`),
     `
 [eventlistener:listener]
-command = ${process.execPath} ${CLI} --config ${configPath}
+command = ${LISTENER} --config ${configPath}
 events = PROCESS_STATE,PROCESS_GROUP
 buffer_size = 100
 autorestart = true
@@ -149,6 +149,12 @@ beforeAll(() => withFreshPorts(start, teardown), 120_000);
 afterAll(teardown);
 
 describe('listener with real supervisord and two haproxy instances', () => {
+  it('runs on the node it was given (Node 18 under `npm run test:installed`)', async () => {
+    const pid = Number((await sup.ctl('pid', 'listener')).stdout.trim());
+    expect(pid).toBeGreaterThan(0);
+    expect(await realpath(`/proc/${pid}/exe`)).toBe(await realpath(listenerNode()));
+  });
+
   it('brings every program to its final state at start-up', async () => {
     await bothShow('web1', 'UP');
     await bothShow('cafe', 'UP');

@@ -31,7 +31,13 @@ export interface HaproxyOptions {
   readonly backends: readonly HaproxyBackendSpec[];
   readonly frontends?: readonly { readonly name: string; readonly port: number; readonly backend: string }[];
   /** Default: one unix socket at level admin (`<dir>/admin.sock`). */
-  readonly sockets?: readonly { readonly kind: 'unix' | 'tcp'; readonly level: SocketLevel }[];
+  readonly sockets?: readonly {
+    readonly kind: 'unix' | 'tcp';
+    readonly level: SocketLevel;
+    /** unix: the socket's mode (default 600) and group (default: haproxy's own). */
+    readonly mode?: string;
+    readonly group?: string;
+  }[];
   /** `stats maxconn` (HAProxy's default is 10 CLI connections across all stats sockets). */
   readonly statsMaxconn?: number;
   /** Extra lines for `global` and `defaults` (later lines win, e.g. another `timeout server`). */
@@ -143,7 +149,8 @@ export async function startHaproxy(opts: HaproxyOptions): Promise<HaproxyInstanc
       const base = used.has(s.level) ? `${s.level}-${i}` : s.level;
       used.add(s.level);
       const path = join(opts.dir, `${base}.sock`);
-      return { address: path, line: `stats socket ${path} mode 600 level ${s.level}` };
+      const group = s.group === undefined ? '' : ` group ${s.group}`;
+      return { address: path, line: `stats socket ${path} mode ${s.mode ?? '600'} level ${s.level}${group}` };
     }),
   );
   const sockets = socketSpecs.map((s) => s.address);

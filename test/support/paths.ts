@@ -26,6 +26,28 @@ export function requireBuiltCli(): string {
   return cli;
 }
 
+/**
+ * The command supervisord runs as the listener (before `--config FILE`), as argv: by default `node
+ * dist/cli.js`; `$SUPERVISOR_HAPROXY_LISTENER` names one executable instead (`npm run test:installed`
+ * sets it to a script running the npm-installed package under Debian's Node 18).
+ */
+export function listenerCommand(): string[] {
+  const given = process.env['SUPERVISOR_HAPROXY_LISTENER'];
+  if (given !== undefined && given !== '') {
+    if (!existsSync(given)) throw new Error(`$SUPERVISOR_HAPROXY_LISTENER: ${given} not found`);
+    return [given];
+  }
+  return [process.execPath, requireBuiltCli()];
+}
+
+/**
+ * The node binary the listener runs on: `$SUPERVISOR_HAPROXY_LISTENER_NODE` with `$SUPERVISOR_HAPROXY_LISTENER`,
+ * else this node; tests compare it with the running listener's /proc/PID/exe.
+ */
+export function listenerNode(): string {
+  return process.env['SUPERVISOR_HAPROXY_LISTENER_NODE'] || process.execPath;
+}
+
 export function slowAppPath(): string {
   return resolve(ROOT, 'demo', 'slow-app.mjs');
 }

@@ -2,7 +2,7 @@
 
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { requireBuiltCli, slowAppPath } from './paths.js';
+import { listenerCommand, slowAppPath } from './paths.js';
 import { PortInUseError } from './ports.js';
 import { waitFor } from './wait.js';
 
@@ -49,15 +49,15 @@ export async function appsListening(dir: string, names: readonly string[], timeo
   if (taken.length > 0) throw new PortInUseError(`the port of ${taken.join(', ')} was taken`);
 }
 
-/** The `[eventlistener:listener]` section running dist/cli.js with the config at configPath. */
+/** The `[eventlistener:listener]` (or opts.name) section running dist/cli.js (see listenerCommand) with the config at configPath. */
 export function listenerProgram(
   dir: string,
   configPath: string,
-  opts: { events?: string; bufferSize?: number; extra?: readonly string[] } = {},
+  opts: { name?: string; events?: string; bufferSize?: number; extra?: readonly string[] } = {},
 ): string {
   return [
-    '[eventlistener:listener]',
-    `command = ${process.execPath} ${requireBuiltCli()} --config ${configPath}`,
+    `[eventlistener:${opts.name ?? 'listener'}]`,
+    `command = ${listenerCommand().join(' ')} --config ${configPath}`,
     `events = ${opts.events ?? 'PROCESS_STATE,PROCESS_GROUP'}`,
     `buffer_size = ${opts.bufferSize ?? 100}`,
     'autorestart = true',

@@ -13,6 +13,8 @@ export interface SupervisordOptions {
   readonly env?: Record<string, string>;
   /** HTTP Basic credentials required on the socket ([unix_http_server]); supervisorctl gets them too. */
   readonly auth?: { readonly username: string; readonly password: string };
+  /** Extra lines for [unix_http_server], e.g. `chown = root:grp` and `chmod = 0770`. */
+  readonly socketLines?: readonly string[];
 }
 
 export interface CtlResult {
@@ -39,12 +41,12 @@ export interface SupervisordInstance {
 const START_TIMEOUT_MS = 20_000;
 const CTL_TIMEOUT_MS = 60_000;
 
-function renderConf(dir: string, programs: string, auth: SupervisordOptions['auth']): string {
+function renderConf(dir: string, programs: string, auth: SupervisordOptions['auth'], socketLines: readonly string[] = []): string {
   const sock = join(dir, 'supervisor.sock');
   const creds = auth === undefined ? '' : `username=${auth.username}\npassword=${auth.password}\n`;
   return `[unix_http_server]
 file=${sock}
-${creds}
+${socketLines.map((l) => `${l}\n`).join('')}${creds}
 [supervisord]
 nodaemon=true
 logfile=${join(dir, 'supervisord.log')}
@@ -70,7 +72,7 @@ export async function startSupervisord(opts: SupervisordOptions): Promise<Superv
   const confPath = join(opts.dir, 'supervisord.conf');
   // With nodaemon, supervisord copies its log to stdout; config errors go to stderr. Both land here.
   const outPath = join(opts.dir, 'supervisord.out');
-  const writeConf = (programs: string): Promise<void> => writeFile(confPath, renderConf(opts.dir, programs, opts.auth));
+  const writeConf = (programs: string): Promise<void> => writeFile(confPath, renderConf(opts.dir, programs, opts.auth, opts.socketLines));
   await writeConf(opts.programs);
 
   const ctl = (...args: string[]): Promise<CtlResult> => runCaptured(ctlBin, ['-c', confPath, ...args], { timeoutMs: CTL_TIMEOUT_MS });

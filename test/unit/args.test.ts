@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseArgs } from '../../src/args.js';
+import { parseArgs, USAGE } from '../../src/args.js';
 import { UsageError } from '../../src/errors.js';
 
 describe('parseArgs', () => {
@@ -31,8 +31,23 @@ describe('parseArgs', () => {
     });
   });
 
+  it('--help and --version need nothing else, with or without a command', () => {
+    for (const argv of [['--help'], ['-h'], ['check', '--help'], ['restart', '-h'], ['status', '--help', '--json']]) {
+      expect(parseArgs(argv)).toMatchObject({ help: true, version: false });
+    }
+    for (const argv of [['--version'], ['-V'], ['status', '--version']]) {
+      expect(parseArgs(argv)).toMatchObject({ help: false, version: true });
+    }
+    expect(parseArgs(['-c', 'x'])).toMatchObject({ help: false, version: false });
+  });
+
+  it('the usage names every command and --version', () => {
+    for (const word of ['listen', 'check', 'status', 'restart', '--version', '--help']) expect(USAGE).toContain(word);
+  });
+
   it.each([
     [[], '--config FILE is required'],
+    [['--verison'], 'unknown option --verison'],
     [['--config'], '--config needs a value'],
     [['--nope', '-c', 'x'], 'unknown option --nope'],
     [['-c', 'x', 'extra'], "unexpected argument 'extra' with --config"],

@@ -3,6 +3,9 @@ import { check, levelOf } from '../../../src/commands/check.js';
 import type { LiveHaproxy } from '../../../src/commands/live.js';
 import type { ServerStateRow } from '../../../src/haproxy/replies.js';
 import type { Probe } from '../../../src/warmup/probe.js';
+import type { ListenerFinding } from '../../../src/commands/find-listener.js';
+import type { StateFileFs } from '../../../src/commands/state-file-check.js';
+import type { ProcessInfo } from '../../../src/supervisor/rpc.js';
 import { config, info } from './fixtures.js';
 
 const row = (backend: string, server: string, port = 8080): ServerStateRow =>
@@ -38,16 +41,32 @@ function fakeSocket(label: string, level: 'admin' | 'operator' | 'user', rows: S
 const ROWS = [row('site', 'web1'), row('site', 'web2'), row('pool', 'p0', 9000)];
 const INFOS = [info('web1', 'web1'), info('web2', 'web2', 'STOPPED'), info('grp', 'p0')];
 
-async function run(sockets: LiveHaproxy[], infos = INFOS, probe: Probe | null = null) {
+const RUNNING: ListenerFinding = { running: true, names: ['haproxy-sync:haproxy-sync'], pid: 7, detail: 'running under supervisord as haproxy-sync:haproxy-sync, pid 7' };
+const NO_FILES = 'skip haproxy server_state_file: not set: an HAProxy reload forgets maint and drain until the listener sets them again';
+
+/** A file system where only the listed paths exist; writable unless listed in `readOnly`. */
+const fakeFs = (kinds: Record<string, 'file' | 'dir' | 'other'>, readOnly: readonly string[] = []): StateFileFs => ({
+  kind: (path) => kinds[path] ?? null,
+  writable: (path) => !readOnly.includes(path),
+  user: 'haproxy-sync',
+});
+
+async function run(sockets: LiveHaproxy[], infos = INFOS, probe: Probe | null = null, found: ListenerFinding = RUNNING, cfg = config()) {
   const lines: string[] = [];
+  const seen: (readonly ProcessInfo[])[] = [];
   const code = await check({
-    config: config(),
+    config: cfg,
     haproxies: sockets,
     supervisor: { getAllProcessInfo: async () => infos },
     probe,
     out: (l) => lines.push(l),
+    locate: async (i) => {
+      seen.push(i);
+      return found;
+    },
+    fs: fakeFs({ '/var/lib/haproxy': 'dir', '/var/lib/haproxy/a.state': 'file', '/ro': 'dir' }, ['/ro']),
   });
-  return { code, lines };
+  return { code, lines, seen };
 }
 
 describe('levelOf', () => {
@@ -63,10 +82,12 @@ describe('check', () => {
       'ok   config /etc/sh.ini: 3 section(s), 2 socket(s)',
       'ok   haproxy /run/a.sock: reachable, level admin (HAProxy 2.6.12-1+deb12u4, pid 42)',
       'ok   haproxy tcp://127.0.0.1:9999: reachable, level admin (HAProxy 2.6.12-1+deb12u4, pid 42)',
+      NO_FILES,
       'ok   supervisord : reachable, 3 process(es)',
       'ok   [program:web1] web1:web1: site/web1 found on 2 socket(s), RUNNING',
       'ok   [program:web2] web2:web2: site/web2 found on 2 socket(s), STOPPED',
       'ok   [group:grp] grp:p0: pool/p0 found on 2 socket(s), RUNNING',
+      'ok   listener: running under supervisord as haproxy-sync:haproxy-sync, pid 7',
     ]);
     expect(code).toBe(0);
   });
@@ -80,11 +101,36 @@ describe('check', () => {
     expect(lines.slice(1)).toEqual([
       'FAIL haproxy /run/user.sock: level user: the listener needs level admin (stats socket … level admin) (HAProxy 2.6.12-1+deb12u4, pid 42)',
       'FAIL haproxy /run/gone.sock: unreachable: connect ECONNREFUSED',
+      NO_FILES,
       'ok   supervisord : reachable, 2 process(es)',
       'ok   [program:web1] web1:web1: site/web1 found on 1 socket(s), RUNNING',
       "FAIL [program:web2]: supervisord has no process 'web2' (in any group)",
       'FAIL [group:grp] grp:p0: no backend pool on /run/user.sock',
+      'ok   listener: running under supervisord as haproxy-sync:haproxy-sync, pid 7',
     ]);
+  });
+
+  it('says when no listener runs for the config: WARN with what to do, exit still 0', async () => {
+    const sockets = [fakeSocket('/run/a.sock', 'admin', ROWS), fakeSocket('tcp://127.0.0.1:9999', 'admin', ROWS)];
+    const { code, lines, seen } = await run(sockets, INFOS, null, { running: false, detail: 'no process of supervisord runs with --config /etc/sh.ini' });
+    expect(seen).toEqual([INFOS]);
+    expect(lines.at(-1)).toBe(
+      'WARN listener: not running: no process of supervisord runs with --config /etc/sh.ini (add its [eventlistener:…] section, then supervisorctl reread and update)',
+    );
+    expect(code).toBe(0);
+    const remote = await run(sockets, INFOS, null, { running: null, detail: 'cannot tell: supervisord is on another host' });
+    expect(remote.lines.at(-1)).toBe('skip listener: cannot tell: supervisord is on another host');
+  });
+
+  it('checks [haproxy] server_state_file, one per socket, once the config has it', async () => {
+    const base = config();
+    const cfg = { ...base, haproxy: { ...base.haproxy, serverStateFiles: ['/var/lib/haproxy/a.state', '/ro/b.state'] } };
+    const { code, lines } = await run([fakeSocket('/run/a.sock', 'admin', ROWS), fakeSocket('tcp://127.0.0.1:9999', 'admin', ROWS)], INFOS, null, RUNNING, cfg);
+    expect(lines.slice(3, 5)).toEqual([
+      'ok   haproxy /run/a.sock server_state_file: /var/lib/haproxy/a.state: writable by haproxy-sync',
+      'FAIL haproxy tcp://127.0.0.1:9999 server_state_file: /ro/b.state: directory /ro is not writable by haproxy-sync',
+    ]);
+    expect(code).toBe(1);
   });
 
   it('--probe sends each warm-up request of running processes once', async () => {
@@ -103,6 +149,7 @@ describe('check', () => {
       supervisor: { getAllProcessInfo: async () => [info('web1', 'web1'), info('web2', 'web2', 'STOPPED')] },
       probe,
       out: (l) => lines.push(l),
+      locate: async () => RUNNING,
     });
     expect(seen).toEqual(['http://127.0.0.1:8080/site', 'http://www.example.org/x']);
     expect(lines.slice(-3)).toEqual([

@@ -60,8 +60,9 @@ describe('rendering', () => {
 
   it('renders JSON with stable snake_case keys', () => {
     const json = JSON.parse(reportJson(report));
-    expect(Object.keys(json)).toEqual(['all_agree', 'sockets', 'listener', 'processes']);
+    expect(Object.keys(json)).toEqual(['all_agree', 'sockets', 'listener', 'listener_process', 'processes']);
     expect(json.listener).toBeNull();
+    expect(json.listener_process).toBeNull();
     expect(json.processes[0]).toEqual({
       name: 'web1:web1',
       group: 'web1',
@@ -121,6 +122,28 @@ describe('with the listener state file', () => {
     expect(renderTable(gone)).toContain('listener state file /run/sh.json: written by pid 77, which is not running: WARM-UP may be stale');
     const missing = buildReport(config(), infos, stats, { stateFile: '/run/sh.json', snapshot: null, running: false, error: 'not there' }, NOW);
     expect(renderTable(missing)).toContain('listener state file /run/sh.json: not there');
+  });
+
+  it('says whether a listener runs for the config, once, in the table and the JSON', () => {
+    const running = buildReport(config(), infos, stats, listener({}, true), NOW, {
+      running: true,
+      names: ['haproxy-sync:haproxy-sync'],
+      pid: 77,
+      detail: 'running under supervisord as haproxy-sync:haproxy-sync, pid 77 (its command line names this config)',
+    });
+    expect(renderTable(running)).toContain('\nlistener: running under supervisord as haproxy-sync:haproxy-sync, pid 77');
+    expect(JSON.parse(reportJson(running)).listener_process).toEqual({
+      running: true,
+      names: ['haproxy-sync:haproxy-sync'],
+      pid: 77,
+      detail: 'running under supervisord as haproxy-sync:haproxy-sync, pid 77 (its command line names this config)',
+    });
+    const detail = 'no process of supervisord runs with --config /etc/sh.ini; state file /run/sh.json: written by pid 77, which is not running';
+    const dead = buildReport(config(), infos, stats, listener({}, false), NOW, { running: false, detail });
+    const table = renderTable(dead);
+    expect(table).toContain(`\nlistener: NOT RUNNING: ${detail}\n`);
+    expect(table).not.toContain('WARM-UP may be stale');
+    expect(JSON.parse(reportJson(dead)).listener_process).toEqual({ running: false, names: [], pid: null, detail });
   });
 
   it.each([

@@ -1,0 +1,77 @@
+// Which supervisord process is the listener for this config, if any (pure): the rule `status` and `check` share.
+
+import type { ProcessInfo } from '../supervisor/rpc.js';
+import { namespec } from '../supervisor/types.js';
+import type { ListenerView } from './report.js';
+
+/**
+ * supervisord's XML-RPC does not give a process's command line, so a listener is a RUNNING supervisord process
+ * whose own command line names this config (`--config FILE`, read from /proc), or, where that cannot be read,
+ * the live pid in the listener's state file.
+ */
+export type ListenerFinding =
+  | { readonly running: true; readonly names: readonly string[]; readonly pid: number; readonly detail: string }
+  | { readonly running: false; readonly detail: string }
+  /** Cannot tell: supervisord runs on another host, where neither /proc nor pids mean anything here. */
+  | { readonly running: null; readonly detail: string };
+
+export interface FindListenerInput {
+  readonly infos: readonly ProcessInfo[];
+  /** The config file as given, and as resolved (realpath), to compare with each process's. */
+  readonly configFile: string;
+  /** For each RUNNING pid: the config files its command line names, resolved; null when /proc could not tell. */
+  readonly configsOf: ReadonlyMap<number, readonly string[] | null>;
+  readonly configReal: string;
+  /** What the state file said; null without `[listener] state_file`. */
+  readonly stateFile: ListenerView | null;
+  /** supervisord is on this host (a unix socket, or http to a loopback address). */
+  readonly local: boolean;
+}
+
+export function findListener(input: FindListenerInput): ListenerFinding {
+  if (!input.local) {
+    return { running: null, detail: 'cannot tell: supervisord is on another host (run status and check there)' };
+  }
+  const running = input.infos.filter((i) => i.state === 'RUNNING' && i.pid > 0);
+  const byCommand = running.filter((i) => input.configsOf.get(i.pid)?.includes(input.configReal) === true);
+  if (byCommand.length > 0) return found(byCommand, 'its command line names this config');
+  const snapshot = input.stateFile?.snapshot ?? null;
+  if (snapshot !== null && input.stateFile?.running === true) {
+    const byPid = running.filter((i) => i.pid === snapshot.pid);
+    if (byPid.length > 0) return found(byPid, `pid in ${input.stateFile.stateFile}`);
+  }
+  const why = [`no process of supervisord runs with --config ${input.configFile}`];
+  const s = input.stateFile;
+  if (s !== null && s.error !== null) why.push(`state file ${s.stateFile}: ${s.error}`);
+  else if (s !== null && s.snapshot !== null && !s.running) why.push(`state file ${s.stateFile}: written by pid ${s.snapshot.pid}, which is not running`);
+  return { running: false, detail: why.join('; ') };
+}
+
+function found(infos: readonly ProcessInfo[], how: string): ListenerFinding {
+  const names = infos.map((i) => namespec({ group: i.group, process: i.name }));
+  const pid = (infos[0] as ProcessInfo).pid;
+  const several = infos.length > 1 ? ` (${infos.length} listeners on one config: each sets every server; keep one)` : '';
+  return { running: true, names, pid, detail: `running under supervisord as ${names.join(', ')}, pid ${pid} (${how})${several}` };
+}
+
+/** Whether a supervisord url points at this host. */
+export function isLocalUrl(url: string): boolean {
+  if (url.startsWith('unix://')) return true;
+  try {
+    const host = new URL(url).hostname;
+    return host === 'localhost' || host === '[::1]' || host === '::1' || /^127\./.test(host);
+  } catch {
+    return false;
+  }
+}
+
+/** The values of `--config FILE`, `--config=FILE`, `-c FILE` in a command line (the listener's own syntax). */
+export function configArgs(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  argv.forEach((arg, i) => {
+    const next = argv[i + 1];
+    if ((arg === '--config' || arg === '-c') && next !== undefined) out.push(next);
+    else if (arg.startsWith('--config=')) out.push(arg.slice('--config='.length));
+  });
+  return out;
+}
