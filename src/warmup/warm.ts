@@ -82,16 +82,22 @@ async function probeAll(job: WarmJob, deps: WarmDeps, signal: AbortSignal, deadl
   if (targets === null) {
     return { passed: false, tries: 0, elapsedMs: 0, lastError: 'haproxy never told the server address' };
   }
-  const onProgress = (p: WarmupProgress) =>
-    log.info('warm-up probe', {
+  // A try that fails like the one before says nothing new: debug, so a long warm-up is not a wall of lines.
+  let lastFailure: string | null = null;
+  const onProgress = (p: WarmupProgress): void => {
+    const error = p.result.ok ? null : p.result.error;
+    const repeat = error !== null && error === lastFailure;
+    lastFailure = error;
+    (repeat ? log.debug : log.info)('warm-up probe', {
       process: job.process,
       url: p.url,
       attempt: p.attempt,
       ok: p.result.ok,
       status: p.result.status,
-      error: p.result.ok ? undefined : p.result.error,
+      error: error ?? undefined,
       ms: p.result.ms,
     });
+  };
   const left = Math.max(0, deadline - clock.now());
   return runWarmup({ ...spec, deadlineMs: left }, resolveRequests(spec, targets), { probe, clock, onProgress }, signal);
 }

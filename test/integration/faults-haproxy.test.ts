@@ -230,7 +230,9 @@ describe('faults on the haproxy side', () => {
     expect([started, bReady, deadline].every((i) => i >= 0), log).toBe(true);
     expect(bReady).toBeLessThan(deadline);
     const probes = log.slice(started, deadline).match(/msg="warm-up probe" process=hang:hang .*/g) ?? [];
-    expect(probes.length).toBe(Number(line[2]));
+    // A try that fails like the one before is logged at debug: at least the first, never more than tried.
+    expect(probes.length).toBeGreaterThanOrEqual(1);
+    expect(probes.length).toBeLessThanOrEqual(Number(line[2]));
     expect(probes.filter((p) => !p.includes(' ok=false '))).toEqual([]);
     // None waited longer than timeout = 500ms, nor than what was left of the deadline.
     const timeouts = probes.map((p) => Number(/error="timeout after (\d+)ms"/.exec(p)?.[1] ?? NaN));
