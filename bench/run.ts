@@ -10,9 +10,10 @@ import type { Benchmark } from './context.js';
 import { memory } from './memory.js';
 import { protocol } from './protocol.js';
 import { rolling } from './rolling.js';
+import { softReloads } from './soft-reloads.js';
 import { stopToMaint } from './stop-maint.js';
 
-const BENCHMARKS: readonly Benchmark[] = [rolling, protocol, memory, stopToMaint];
+const BENCHMARKS: readonly Benchmark[] = [rolling, protocol, memory, stopToMaint, softReloads];
 
 const t0 = Date.now();
 const elapsed = (since: number): string => `${((Date.now() - since) / 1000).toFixed(1)} s`;
