@@ -9,6 +9,7 @@
 //   SITE_PATH        the site path, default /site (any path under it is the site too)
 //   NEVER_WARM=1     the site path always answers 503
 //   HANG=1           accept connections, never answer anything
+//   EXIT_DELAY_MS    on SIGTERM, stop listening at once but exit only this long after (a Zope takes seconds)
 // Paths: /health → 200 at once, always; /pid → the process id; the site path → 200 with a small HTML page.
 // Logs go to stderr only: under supervisord, stdout may be a protocol channel.
 
@@ -46,6 +47,7 @@ try {
     sitePath: s.SITE_PATH || '/site',
     neverWarm: s.NEVER_WARM === '1',
     hang: s.HANG === '1',
+    exitDelayMs: int(s, 'EXIT_DELAY_MS', 0),
   };
   if (cfg.port < 0) throw new Error('PORT is required');
 } catch (e) {
@@ -103,7 +105,7 @@ const shutdown = (signal) => {
   for (const t of timers) clearTimeout(t);
   server.close();
   server.closeAllConnections();
-  process.exit(0);
+  setTimeout(() => process.exit(0), cfg.exitDelayMs);
 };
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));

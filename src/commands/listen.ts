@@ -31,17 +31,6 @@ export interface ListenOptions {
 }
 
 /**
- * In a burst of events, HAProxy gets the decisions of this long together, on one connection: a connection
- * per decision made the protocol benchmark's listener slower than supervisord's own floor. A lone stop is
- * never delayed. While a burst lasts the window doubles (2, 4, … ms), up to BATCH_WINDOW_MAX_MS, reached
- * after some 60 ms of unbroken burst: at worst a decision in such a burst waits that long. Each pass costs
- * the listener about half a millisecond of CPU (connect, write, read-back: bench/protocol.ts), during which
- * supervisord's next event waits; with a 16 ms cap those passes took a tenth of the protocol benchmark's rate.
- */
-const BATCH_WINDOW_MS = 2;
-const BATCH_WINDOW_MAX_MS = 64;
-
-/**
  * Old-space garbage let pile up before the heap watch collects it, and how often it looks while events flow.
  * With 512 KB and 1 s, a warm-up cycle (probe, connection, timers) promoted enough between two looks for V8 to
  * commit more pages: RSS after 10,000 cycles ended 1.7–3.0 MB above the figure after 1,000 in the memory
@@ -62,7 +51,7 @@ export async function listen(opts: ListenOptions): Promise<number> {
   );
   const desired = new DesiredState();
   const appliers = clients.map(
-    (client) =>
+    (client, i) =>
       new SocketApplier(client, desired, {
         clock,
         log,
@@ -70,8 +59,7 @@ export async function listen(opts: ListenOptions): Promise<number> {
         backoffMinMs: 250,
         backoffMaxMs: 5000,
         dryRun: opts.dryRun,
-        batchWindowMs: BATCH_WINDOW_MS,
-        batchWindowMaxMs: BATCH_WINDOW_MAX_MS,
+        stateFile: config.haproxy.serverStateFiles[i] ?? null,
       }),
   );
   desired.onChange(() => {
@@ -124,7 +112,7 @@ export async function listen(opts: ListenOptions): Promise<number> {
     heap_watch: heap !== null,
   });
   for (const a of appliers) a.start();
-  void controller.requestResync('start-up');
+  controller.requestResync('start-up');
 
   let code = 0;
   const channel = runEventChannel({

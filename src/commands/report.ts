@@ -108,7 +108,9 @@ export function buildReport(
 function explain(v: Verdict, state: ProcessState, status: string | null, warmup: ProcessSnapshot | null): Verdict {
   if (v.agrees !== 'no' || state !== 'RUNNING' || status === null || !status.startsWith('MAINT') || warmup === null) return v;
   if (warmup.warmup === 'warming') return { agrees: 'no', note: 'warming up' };
-  if (warmup.warmup === 'deadline') return { agrees: 'no', note: `warm-up failed: ${warmup.lastError ?? 'deadline passed'}` };
+  if (warmup.warmup === 'deadline' || warmup.warmup === 'failed') {
+    return { agrees: 'no', note: `warm-up failed: ${warmup.lastError ?? 'deadline passed'}` };
+  }
   return { agrees: 'no', note: 'running but in maint: set by hand, or not yet seen by the listener' };
 }
 
@@ -125,6 +127,8 @@ export function formatWarmup(w: ProcessSnapshot | null, now: number): string {
       return `passed${ago} ago`;
     case 'deadline':
       return `failed${ago} ago`;
+    case 'failed':
+      return `error${ago} ago`;
     case 'forced-ready':
       return `forced ready${ago} ago`;
     case 'cancelled':

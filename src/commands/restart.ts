@@ -99,8 +99,13 @@ async function restartOne(deps: RestartDeps, step: Step, say: (msg: string) => v
   await setAll(haproxies, step.servers, args.takeOut);
   say(`${step.name}: ${servers} set to ${args.takeOut} on ${haproxies.length} socket(s); waiting for sessions to end`);
   const drained = await pollUntil(deps, args.drainTimeoutMs, async () => {
-    const left = await sessionsLeft(haproxies, step.servers);
-    return left === 0 ? true : left;
+    const { left, back } = await drainProgress(haproxies, step.servers);
+    // An HAProxy reloaded without a server state file forgot the drain: take the server out again.
+    for (const { h, ref } of back) {
+      await h.setServerState(ref, args.takeOut);
+      say(`${step.name}: ${serverKey(ref)} was back in service on ${h.label} (haproxy reloaded?); set to ${args.takeOut} again`);
+    }
+    return left === 0 && back.length === 0 ? true : left;
   });
   if (drained.ok) say(`${step.name}: no sessions left (${secs(deps.clock.now() - started)})`);
   else say(`${step.name}: WARNING ${String(drained.last)} session(s) still open after --drain-timeout; restarting anyway`);
@@ -153,16 +158,22 @@ function rowOf(rows: readonly ServerStat[], ref: ServerRef): ServerStat | undefi
   return rows.find((r) => r.proxy === ref.backend && r.server === ref.server);
 }
 
-async function sessionsLeft(haproxies: readonly LiveHaproxy[], refs: readonly ServerRef[]): Promise<number> {
+/** Sessions and queued requests left on the servers, and any server no longer out of rotation. */
+async function drainProgress(
+  haproxies: readonly LiveHaproxy[],
+  refs: readonly ServerRef[],
+): Promise<{ left: number; back: { h: LiveHaproxy; ref: ServerRef }[] }> {
   let left = 0;
+  const back: { h: LiveHaproxy; ref: ServerRef }[] = [];
   for (const h of haproxies) {
     const rows = await h.showStat();
     for (const ref of refs) {
       const row = rowOf(rows, ref);
       left += (row?.scur ?? 0) + (row?.qcur ?? 0);
+      if (row !== undefined && !/^(DRAIN|MAINT)/.test(row.status)) back.push({ h, ref });
     }
   }
-  return left;
+  return { left, back };
 }
 
 async function statusesOf(

@@ -12,7 +12,7 @@ import type { Config, OnStopping, ProcessMatch, ProgramRule, WarmupSettings } fr
 type Env = Record<string, string | undefined>;
 
 export const DEFAULT_HAPROXY_TIMEOUT_MS = 2_000;
-export const DEFAULT_HEARTBEAT_MS = 2_000;
+export const DEFAULT_HEARTBEAT_MS = 1_000;
 export const DEFAULT_SUPERVISOR_TIMEOUT_MS = 5_000;
 
 /** [warmup] when the file says nothing: no requests (ready on RUNNING), 2xx/3xx pass. */
@@ -26,7 +26,7 @@ export const DEFAULT_WARMUP: WarmupSettings = {
   onDeadline: 'maint',
 };
 
-const HAPROXY_KEYS = ['socket', 'timeout', 'heartbeat'] as const;
+const HAPROXY_KEYS = ['socket', 'timeout', 'heartbeat', 'server_state_file'] as const;
 const SUPERVISOR_KEYS = ['url', 'username', 'password', 'timeout'] as const;
 const LISTENER_KEYS = ['state_file'] as const;
 const WARMUP_KEYS = ['warmup', 'headers', 'expect', 'interval', 'timeout', 'deadline', 'on_deadline'] as const;
@@ -62,10 +62,12 @@ export function parseConfig(text: string, file: string, env: Env): Config {
 
   // Checked in the order an operator reads the file: [haproxy], [supervisor], [warmup], then the programs.
   const h = new Reader(file, 'haproxy', named.get('haproxy'), HAPROXY_KEYS);
+  const sockets = h.required('socket', parseSockets);
   const haproxy: Config['haproxy'] = {
-    sockets: h.required('socket', parseSockets),
+    sockets,
     timeoutMs: h.optional('timeout', parsePositiveDuration, DEFAULT_HAPROXY_TIMEOUT_MS),
     heartbeatMs: h.optional('heartbeat', parsePositiveDuration, DEFAULT_HEARTBEAT_MS),
+    serverStateFiles: h.optional('server_state_file', (v) => parseStateFiles(v, sockets.length), []),
   };
 
   const s = new Reader(file, 'supervisor', named.get('supervisor'), SUPERVISOR_KEYS);
@@ -306,6 +308,21 @@ export function parseAbsolutePath(text: string): string {
   if (!text.startsWith('/')) throw new Error(`'${text}': expected an absolute path`);
   if (/[\x00-\x1f]/.test(text)) throw new Error(`${JSON.stringify(text)}: control characters in a path`);
   return text;
+}
+
+/**
+ * One path per socket, in the order of `socket`; an empty item for a socket that has none (another socket
+ * of the same HAProxy, or a remote one: the file must be on the host where that HAProxy runs).
+ */
+export function parseStateFiles(text: string, sockets: number): (string | null)[] {
+  const items = text.split(',').map((item) => item.trim());
+  if (items.length !== sockets) {
+    throw new Error(`${items.length} item(s) for ${sockets} socket(s): give one per socket, in the order of socket (empty for none)`);
+  }
+  const paths = items.map((item) => (item === '' ? null : parseAbsolutePath(item)));
+  const named = paths.filter((p): p is string => p !== null);
+  if (new Set(named).size !== named.length) throw new Error('the same file is named for two sockets');
+  return paths;
 }
 
 export function parsePositiveDuration(text: string): number {

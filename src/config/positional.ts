@@ -53,7 +53,7 @@ export function parsePositional(args: string[], env: Record<string, string | und
 
   return {
     file: COMMAND_LINE,
-    haproxy: { sockets, timeoutMs: DEFAULT_HAPROXY_TIMEOUT_MS, heartbeatMs: DEFAULT_HEARTBEAT_MS },
+    haproxy: { sockets, timeoutMs: DEFAULT_HAPROXY_TIMEOUT_MS, heartbeatMs: DEFAULT_HEARTBEAT_MS, serverStateFiles: [] },
     listener: { stateFile: null },
     supervisor: {
       url: inArg('$SUPERVISOR_SERVER_URL', () => supervisorUrlFromEnv(env)),

@@ -45,6 +45,11 @@ export interface Config {
     readonly timeoutMs: number;
     /** `[haproxy] heartbeat` (default 2s): how often each socket is checked for an HAProxy restart. */
     readonly heartbeatMs: number;
+    /**
+     * `[haproxy] server_state_file`: per socket (same order), HAProxy's server state file that the listener
+     * keeps current, or null; empty when the key is not set.
+     */
+    readonly serverStateFiles: readonly (string | null)[];
   };
   readonly supervisor: {
     /** unix:///path or http://host:port; null when neither the file nor $SUPERVISOR_SERVER_URL gives one. */

@@ -2,7 +2,7 @@
 
 import { connect, type Socket } from 'node:net';
 import { errorText, HaproxyCommandError, HaproxyConnectError, HaproxyReplyError } from '../errors.js';
-import type { RuntimeApi } from '../reconcile/applier.js';
+import type { RuntimeApi, ServersStateDump } from './api.js';
 import * as commands from './commands.js';
 import { Semaphore } from './limit.js';
 import {
@@ -79,14 +79,14 @@ export class HaproxyClient implements RuntimeApi {
 
   /**
    * Several `set server` at once, chained with `;` on as few lines (connections) as fit, the last line
-   * ending with the read-back (`show servers state`, of the one backend or of all): a pass of the applier
-   * costs one connection, not two per decision. Returns per change null (accepted) or HAProxy's refusal
-   * text (`not sent: …` for a change that could not be built), and the rows read back.
+   * ending with `show servers state` of every backend: a pass of the applier costs one connection, not two
+   * per decision, and its read-back is also what the server state file holds. Returns per change null
+   * (accepted) or HAProxy's refusal text (`not sent: …` for a change that could not be built).
    * Throws only when HAProxy could not be reached or answered short; the changes are then to be re-sent.
    */
   async setServerStates(
     changes: readonly { ref: ServerRef; state: AdminState }[],
-  ): Promise<{ answers: (string | null)[]; rows: ServerStateRow[] }> {
+  ): Promise<{ answers: (string | null)[]; dump: ServersStateDump }> {
     const answers: (string | null)[] = changes.map(() => null);
     const sendable: { index: number; line: string }[] = [];
     changes.forEach(({ ref, state }, index) => {
@@ -96,15 +96,14 @@ export class HaproxyClient implements RuntimeApi {
         answers[index] = `not sent: ${errorText(err)}`;
       }
     });
-    if (sendable.length === 0) return { answers, rows: [] };
-    const backends = new Set(sendable.map((c) => (changes[c.index] as { ref: ServerRef }).ref.backend));
-    const readBack = commands.showServersState(backends.size === 1 ? [...backends][0] : undefined);
+    if (sendable.length === 0) return { answers, dump: await this.dumpServersState() };
+    const readBack = commands.showServersState();
     const chunks = commands.chainLines(
       sendable.map((c) => c.line),
       commands.MAX_LINE_BYTES - Buffer.byteLength(readBack) - 1,
     );
     let at = 0;
-    let rows: ServerStateRow[] = [];
+    let dump: ServersStateDump = { text: '', rows: [] };
     for (const [n, chunk] of chunks.entries()) {
       const last = n === chunks.length - 1;
       const line = [...chunk, ...(last ? [readBack] : [])].join(';');
@@ -117,7 +116,7 @@ export class HaproxyClient implements RuntimeApi {
         });
         if (last) {
           if (replyError(rest) !== null) throw new HaproxyCommandError(this.label, readBack, rest);
-          rows = parseServersState(rest);
+          dump = { text: rest, rows: parseServersState(rest) };
         }
       } catch (err) {
         if (err instanceof HaproxyReplyError) {
@@ -127,7 +126,17 @@ export class HaproxyClient implements RuntimeApi {
       }
       at += chunk.length;
     }
-    return { answers, rows };
+    return { answers, dump };
+  }
+
+  /** Every backend's `show servers state`, parsed and as text. */
+  async dumpServersState(): Promise<ServersStateDump> {
+    let text = '';
+    const rows = await this.query('show servers state', () => commands.showServersState(), (reply) => {
+      text = reply;
+      return parseServersState(reply);
+    });
+    return { text, rows };
   }
 
   async showServersState(backend?: string): Promise<ServerStateRow[]> {

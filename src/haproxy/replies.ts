@@ -394,3 +394,14 @@ export function statusWord(status: string): StatusWord | null {
   }
   return null;
 }
+
+/** What the operator can do about a refused `set server`, where HAProxy's text tells; undefined otherwise. */
+export function refusalFix(refusal: string, server: string, socket: string): string | undefined {
+  if (refusal.includes('Permission denied')) {
+    return `give the stats socket ${socket} 'level admin' in haproxy.cfg (the default level, operator, cannot set server states)`;
+  }
+  if (refusal.includes('No such backend') || refusal.includes('No such server')) {
+    return `no such server ${server} on ${socket}: make the listener's servers = match haproxy.cfg, then run supervisor-haproxy check`;
+  }
+  return undefined;
+}

@@ -2,41 +2,24 @@
 
 import type { Clock } from '../clock.js';
 import { errorText, HaproxyCommandError } from '../errors.js';
-import type { ServerStateRow } from '../haproxy/replies.js';
-import { adminStateOf, infoIdentity } from '../haproxy/replies.js';
-import { serverKey, type AdminState, type ServerRef } from '../haproxy/types.js';
+import type { RuntimeApi, ServersStateDump } from '../haproxy/api.js';
+import { adminStateOf, infoIdentity, refusalFix } from '../haproxy/replies.js';
+import { restoredSignature, writeServerStateFile } from '../haproxy/state-file.js';
+import { serverKey, type AdminState } from '../haproxy/types.js';
 import type { Logger } from '../log.js';
 import type { DesiredServer, DesiredState } from './desired.js';
-
-/** The part of the HAProxy client an applier uses (HaproxyClient satisfies it). */
-export interface RuntimeApi {
-  readonly label: string;
-  /**
-   * Several changes in as few connections as fit, with the servers' state read back on the last: per
-   * change null (accepted) or HAProxy's refusal text, and the rows read back.
-   */
-  setServerStates(
-    changes: readonly { ref: ServerRef; state: AdminState }[],
-  ): Promise<{ answers: (string | null)[]; rows: ServerStateRow[] }>;
-  showServersState(backend?: string): Promise<ServerStateRow[]>;
-  showInfo(): Promise<Record<string, string>>;
-}
+import { looser } from './policy.js';
 
 export interface ApplierOptions {
   readonly clock: Clock;
   readonly log: Logger;
-  /** How often to look for an HAProxy restart (`show info` Pid / Start_time_sec). */
+  /** How often to look for an HAProxy restart (`show info` Pid / Start_time_sec) and read every state. */
   readonly heartbeatMs: number;
   readonly backoffMinMs: number;
   readonly backoffMaxMs: number;
   readonly dryRun: boolean;
-  /**
-   * Least time between two passes while decisions keep coming (0: none); the first is never delayed. A pass
-   * that carries decisions for several servers doubles it, up to batchWindowMaxMs; one for a single server
-   * sets it back.
-   */
-  readonly batchWindowMs: number;
-  readonly batchWindowMaxMs: number;
+  /** HAProxy's server state file for this socket, rewritten whenever what it would restore changes. */
+  readonly stateFile: string | null;
 }
 
 export interface ApplierStatus {
@@ -49,9 +32,16 @@ export interface ApplierStatus {
 export class SocketApplier {
   /** serverKey → version of the decision last applied (or given up on) on this socket. */
   private readonly applied = new Map<string, number>();
+  /** serverKey → admin state last read back from this socket. */
+  private seen = new Map<string, AdminState>();
+  /** Set when HAProxy restarted: the states seen on the old process, until every decision is checked again. */
+  private before: Map<string, AdminState> | null = null;
+  private lastDump: ServersStateDump | null = null;
   private identity: string | null = null;
   private reachable: boolean | null = null;
   private backoffMs: number;
+  private written: string | null = null;
+  private fileFailing = false;
   /** Ends the current wait early on a kick (unset while kicks must not shorten it). */
   private wake: (() => void) | null = null;
   /** Ends the current wait, whatever it is: for stop(). */
@@ -60,8 +50,6 @@ export class SocketApplier {
   private running = false;
   private loopDone: Promise<void> = Promise.resolve();
   private nextHeartbeat = 0;
-  private lastPassAt = Number.NEGATIVE_INFINITY;
-  private windowMs: number;
   private readonly idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -70,7 +58,6 @@ export class SocketApplier {
     private readonly opts: ApplierOptions,
   ) {
     this.backoffMs = opts.backoffMinMs;
-    this.windowMs = opts.batchWindowMs;
   }
 
   get label(): string {
@@ -102,7 +89,7 @@ export class SocketApplier {
     return { socket: this.label, reachable: this.reachable, pending: this.pendingServers().length };
   }
 
-  /** Resolves once everything desired is on this socket (for tests and the restart command). */
+  /** Resolves once everything desired is on this socket (for shutdown and tests). */
   whenIdle(): Promise<void> {
     if (this.pendingServers().length === 0 && this.reachable !== false) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
@@ -121,20 +108,8 @@ export class SocketApplier {
       this.woken = false;
       try {
         if (this.opts.clock.now() >= this.nextHeartbeat) await this.heartbeat();
-        if (this.pendingServers().length > 0 && this.running) {
-          // The first decision after a quiet spell goes out at once; in a burst, passes are spaced by the
-          // batch window so that the decisions made meanwhile share one connection. The window widens while
-          // the burst lasts: a connection per pass is most of the listener's cost, and each one leaves
-          // garbage that outlives the young generation (bench/memory.ts).
-          // A chain of decisions for one server (maint, then ready after a quick warm-up) is not a burst: it
-          // keeps the narrow window.
-          const wait = this.lastPassAt + this.windowMs - this.opts.clock.now();
-          if (wait > 0) await this.idle(wait, true);
-          const batch = this.pendingServers();
-          this.windowMs = batch.length > 1 ? Math.min(this.opts.batchWindowMaxMs, this.windowMs * 2) : this.opts.batchWindowMs;
-          this.lastPassAt = this.opts.clock.now();
-          await this.applyBatch(batch);
-        }
+        // Everything pending goes out in one pass, on one connection; what comes meanwhile, in the next.
+        if (this.running && (this.before !== null || this.pendingServers().length > 0)) await this.pass();
         this.recovered();
         if (this.pendingServers().length === 0) this.notifyIdle();
         await this.idle(Math.max(0, this.nextHeartbeat - this.opts.clock.now()));
@@ -149,89 +124,157 @@ export class SocketApplier {
     }
   }
 
-  /** HAProxy forgets runtime state on reload/restart: a new (Pid, Start_time_sec) means re-apply all. */
+  /**
+   * HAProxy forgets runtime state on a reload or restart unless it loads a state file: a new
+   * (Pid, Start_time_sec) means every decision is checked against the new process. Every state is read too,
+   * so the state file follows changes made by others (an operator's drain) and the check has a "before".
+   */
   private async heartbeat(): Promise<void> {
-    const info = await this.api.showInfo();
-    const id = infoIdentity(info);
+    const id = infoIdentity(await this.api.showInfo());
     const identity = `${id.pid}@${id.startTime}`;
-    if (this.identity !== null && this.identity !== identity) {
-      this.opts.log.warn('haproxy restarted; re-applying desired state', {
+    const restarted = this.identity !== null && this.identity !== identity;
+    if (restarted) {
+      this.opts.log.warn('haproxy restarted; checking every server against the listener', {
         socket: this.label,
         was: this.identity,
         now: identity,
-        servers: this.applied.size,
       });
-      this.applied.clear();
+      this.before ??= new Map(this.seen);
     }
     this.identity = identity;
+    // Not written while the check is due: the new process may have started without the file.
+    await this.record(await this.api.dumpServersState(), this.before === null);
     this.nextHeartbeat = this.opts.clock.now() + this.opts.heartbeatMs;
   }
 
   /**
-   * Every pending decision in one pass: the `set server` commands chained on as few connections as fit,
-   * the read-back chained on the last — a burst of events costs one connection, not two per decision.
-   * A connection failure throws: nothing is recorded as applied, the pass is re-run.
+   * Sends every pending decision (after a restart: every decision) in one chain, the read-back on the same
+   * connection. A connection failure throws: nothing is recorded as applied, the pass is re-run.
    */
-  private async applyBatch(wants: readonly DesiredServer[]): Promise<void> {
-    const { log } = this.opts;
-    const fieldsOf = (want: DesiredServer) => ({ socket: this.label, server: serverKey(want.ref), state: want.state, process: want.owner });
+  private async pass(): Promise<void> {
+    const before = this.before;
+    const wants = before === null ? this.pendingServers() : [...this.desired.all()].map(([, want]) => want);
+    // Tightening is always safe; loosening needs the live state first (the heartbeat's read, when fresh).
+    const live = before !== null ? this.seen : wants.some((w) => w.state === 'drain') ? await this.look() : null;
+    const changes: DesiredServer[] = [];
+    for (const want of wants) {
+      const key = serverKey(want.ref);
+      const isNew = this.applied.get(key) !== want.version;
+      const now = live?.get(key);
+      const why = now === undefined ? null : this.keepReason(want, now, isNew, before);
+      if (why !== null) {
+        this.opts.log.info('server state kept', { ...this.fieldsOf(want), state: now, instead_of: want.state, why });
+        this.applied.set(key, want.version);
+      } else if (isNew || now !== want.state) {
+        changes.push(want);
+      }
+    }
     if (this.opts.dryRun) {
-      for (const want of wants) {
-        log.info('dry-run: would send', { ...fieldsOf(want), command: `set server ${serverKey(want.ref)} state ${want.state}` });
+      for (const want of changes) {
+        const command = `set server ${serverKey(want.ref)} state ${want.state}`;
+        this.opts.log.info('dry-run: would send', { ...this.fieldsOf(want), command });
         this.applied.set(serverKey(want.ref), want.version);
       }
-      return;
+    } else if (changes.length > 0) {
+      await this.send(changes);
+    } else if (before !== null && this.lastDump !== null) {
+      await this.writeFile(this.lastDump, true);
     }
-    const { answers, rows: readBack } = await this.api.setServerStates(wants.map((w) => ({ ref: w.ref, state: w.state })));
-    const accepted: DesiredServer[] = [];
-    wants.forEach((want, i) => {
-      const refusal = answers[i] ?? null;
-      if (refusal === null) {
-        accepted.push(want);
-        return;
-      }
-      // HAProxy refused (no such server, permission denied): retrying the same decision won't help.
-      log.error('haproxy refused command', {
-        ...fieldsOf(want),
-        error: new HaproxyCommandError(this.label, `set server ${serverKey(want.ref)} state ${want.state}`, refusal).message,
-      });
-      this.applied.set(serverKey(want.ref), want.version);
-    });
-    const rows = new Map(readBack.map((row) => [`${row.backend}/${row.server}`, row]));
-    for (const want of accepted) {
+    this.before = null;
+  }
+
+  /**
+   * Why a decision is not sent although it differs from HAProxy's state, or null to send it. The listener
+   * never loosens a state it did not itself decide: drain from maint puts a server back in service for
+   * cookie-persistent visitors and health checks, and a state tighter than the listener's decision that
+   * was already there before HAProxy restarted is someone else's (an operator's, `restart`'s), restored
+   * from the state file.
+   */
+  private keepReason(want: DesiredServer, now: AdminState, isNew: boolean, before: Map<string, AdminState> | null): string | null {
+    if (want.state === 'drain' && now === 'maint') return 'drain would put a server in maint back in service';
+    if (!isNew && before !== null && looser(want.state, now)) {
+      const was = before.get(serverKey(want.ref));
+      if (was !== undefined && !looser(was, now)) return 'tighter than the listener decided, as before haproxy restarted';
+    }
+    return null;
+  }
+
+  private async look(): Promise<Map<string, AdminState>> {
+    await this.record(await this.api.dumpServersState(), true);
+    return this.seen;
+  }
+
+  private async send(changes: readonly DesiredServer[]): Promise<void> {
+    const { log } = this.opts;
+    const was = this.seen;
+    const { answers, dump } = await this.api.setServerStates(changes.map((w) => ({ ref: w.ref, state: w.state })));
+    await this.record(dump, true, this.before !== null);
+    changes.forEach((want, i) => {
       const key = serverKey(want.ref);
-      const row = rows.get(key);
-      const now = row === undefined ? null : adminStateOf(row.adminState);
-      if (now === want.state) {
-        log.info('server state set', fieldsOf(want));
-      } else {
-        // "Success" can be a no-op (tracked server, `disabled` keyword): say so, don't loop on it.
-        log.warn('haproxy accepted the command but the server is not in that state', {
-          ...fieldsOf(want),
-          actual: now,
-          admin_bits: row?.adminState,
-        });
-      }
       // The desired version may have moved while we talked to HAProxy; record what we applied.
       this.applied.set(key, want.version);
+      const refusal = answers[i] ?? null;
+      if (refusal !== null) {
+        // HAProxy refused (no such server, permission denied): retrying the same decision won't help.
+        const command = `set server ${key} state ${want.state}`;
+        log.error('haproxy refused command', {
+          ...this.fieldsOf(want),
+          error: new HaproxyCommandError(this.label, command, refusal).message,
+          fix: refusalFix(refusal, key, this.label),
+        });
+        return;
+      }
+      const now = this.seen.get(key);
+      if (now !== want.state) {
+        // "Success" can be a no-op (tracked server, `disabled` keyword): say so, don't loop on it.
+        log.warn('haproxy accepted the command but the server is not in that state', { ...this.fieldsOf(want), actual: now });
+      } else if (was.get(key) !== now) {
+        log.info('server state set', this.fieldsOf(want));
+      } else {
+        log.debug('server state confirmed', this.fieldsOf(want));
+      }
+    });
+  }
+
+  /** Remembers a read-back and, when asked and something a reload restores changed, writes the state file. */
+  private async record(dump: ServersStateDump, write: boolean, force = false): Promise<void> {
+    this.lastDump = dump;
+    this.seen = new Map(dump.rows.map((r) => [`${r.backend}/${r.server}`, adminStateOf(r.adminState)]));
+    if (write) await this.writeFile(dump, force);
+  }
+
+  private async writeFile(dump: ServersStateDump, force: boolean): Promise<void> {
+    const path = this.opts.stateFile;
+    if (path === null || this.opts.dryRun) return;
+    const signature = restoredSignature(dump.rows);
+    if (!force && signature === this.written) return;
+    try {
+      await writeServerStateFile(path, dump.text);
+      this.written = signature;
+      if (this.fileFailing) this.opts.log.info('haproxy server state file written again', { socket: this.label, path });
+      this.fileFailing = false;
+    } catch (err) {
+      // HAProxy then restores an older file on its next reload; the heartbeat's check still corrects it.
+      if (!this.fileFailing) {
+        this.opts.log.error('cannot write the haproxy server state file', { socket: this.label, path, error: errorText(err) });
+      }
+      this.fileFailing = true;
     }
   }
 
+  private fieldsOf(want: DesiredServer) {
+    return { socket: this.label, server: serverKey(want.ref), state: want.state, process: want.owner };
+  }
+
   private outage(err: unknown): void {
-    const message = errorText(err);
     if (this.reachable !== false) {
-      this.opts.log.error('haproxy unreachable; will keep retrying', {
-        socket: this.label,
-        error: message,
-      });
+      this.opts.log.error('haproxy unreachable; will keep retrying', { socket: this.label, error: errorText(err) });
     }
     this.reachable = false;
   }
 
   private recovered(): void {
-    if (this.reachable === false) {
-      this.opts.log.info('haproxy reachable again', { socket: this.label });
-    }
+    if (this.reachable === false) this.opts.log.info('haproxy reachable again', { socket: this.label });
     this.reachable = true;
     this.backoffMs = this.opts.backoffMinMs;
   }
@@ -245,8 +288,6 @@ export class SocketApplier {
   private idle(ms: number, ignoreKicks = false): Promise<void> {
     if (!this.running) return Promise.resolve();
     if (!ignoreKicks && this.woken) return Promise.resolve();
-    // A plain timer and callbacks: an AbortController per wait (one per event in a burst) was a fifth of
-    // what the listener promoted to the old generation.
     return new Promise<void>((resolve) => {
       let cancel: (() => void) | null = null;
       const done = (): void => {

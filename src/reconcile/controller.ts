@@ -3,20 +3,20 @@
 import type { Clock } from '../clock.js';
 import type { Config, ProgramRule } from '../config/types.js';
 import { resolveProcess, warmupSpecOf } from '../config/resolve.js';
+import { errorText } from '../errors.js';
+import type { RuntimeApi } from '../haproxy/api.js';
 import type { ServerRef } from '../haproxy/types.js';
 import type { Logger } from '../log.js';
 import type { ProcessStateEvent, SupervisorEvent } from '../supervisor/events.js';
 import type { ProcessInfo } from '../supervisor/rpc.js';
 import { namespec, type ProcessName, type ProcessState } from '../supervisor/types.js';
 import type { Probe } from '../warmup/probe.js';
-import { runWarmup } from '../warmup/run.js';
 import type { WarmupSpec } from '../warmup/types.js';
-import { resolveRequests } from '../warmup/urls.js';
-import type { RuntimeApi } from './applier.js';
+import { warmUp, type WarmResult } from '../warmup/warm.js';
 import type { DesiredState } from './desired.js';
 import { POLICY, immediateState } from './policy.js';
+import { Resync, type ResyncSubject } from './resync.js';
 import type { ProcessSnapshot, WarmupStatus } from './snapshot.js';
-import { findTargets, readAdminStates } from './targets.js';
 
 export interface ControllerDeps {
   readonly config: Config;
@@ -54,18 +54,17 @@ export interface Tracked {
   lastEventSeq: number;
 }
 
-export class Controller {
-  private readonly tracked = new Map<string, Tracked | null>();
-  private eventSeq = 0;
+export class Controller implements ResyncSubject {
+  private readonly known = new Map<string, Tracked | null>();
+  eventSeq = 0;
   private lastPoolserial: number | null = null;
   private lastSerial: number | null = null;
-  private resyncRunning: Promise<void> | null = null;
-  private resyncAgain: string | null = null;
-  /** Whether the last resync got an answer: events out of step are then checked with supervisord. */
-  private resyncWorks = false;
+  private readonly resync: Resync;
   private readonly warmups = new Set<Promise<void>>();
 
-  constructor(private readonly deps: ControllerDeps) {}
+  constructor(private readonly deps: ControllerDeps) {
+    this.resync = new Resync({ rpc: deps.rpc, apis: deps.apis, log: deps.log }, this);
+  }
 
   /** Called for every event, synchronously, just after it is acknowledged: decide now, do slow work later. */
   handleEvent(event: SupervisorEvent): void {
@@ -96,8 +95,9 @@ export class Controller {
         if (stale !== null) {
           // Events are history, getAllProcessInfo is now: a replayed backlog (listener restarted) or an
           // event after lost ones must not undo what supervisord said since. Ask it again instead.
-          this.deps.log.info('event out of step with the known state; asking supervisord', { ...fields, why: stale });
-          void this.requestResync(`${namespec(event)} ${meta.eventname}: ${stale}`);
+          // A backlog replayed after a start-up resync is out of step event after event: one line, debug.
+          this.deps.log.debug('event out of step with the known state; asking supervisord', { ...fields, why: stale });
+          this.resync.request(`${namespec(event)} ${meta.eventname}: ${stale}`, true);
           return;
         }
         this.eventSeq += 1;
@@ -113,21 +113,23 @@ export class Controller {
     }
   }
 
-  /** Ask supervisord for the truth (getAllProcessInfo) and act on every difference. */
-  requestResync(reason: string): Promise<void> {
-    if (this.resyncRunning !== null) {
-      this.resyncAgain = reason;
-      return this.resyncRunning;
-    }
-    this.resyncRunning = this.resyncLoop(reason).finally(() => {
-      this.resyncRunning = null;
-    });
-    return this.resyncRunning;
+  /** Ask supervisord for the truth (getAllProcessInfo) and act on every difference; never rejects. */
+  requestResync(reason: string): void {
+    this.resync.request(reason);
+  }
+
+  /** Resolves when no resync is running. */
+  whenResynced(): Promise<void> {
+    return this.resync.whenIdle();
   }
 
   /** The processes the listener tracks, for status output and tests. */
   processes(): Tracked[] {
-    return [...this.tracked.values()].filter((t): t is Tracked => t !== null);
+    return [...this.known.values()].filter((t): t is Tracked => t !== null);
+  }
+
+  tracked(): Iterable<[string, Tracked]> {
+    return [...this.known].filter((e): e is [string, Tracked] => e[1] !== null);
   }
 
   /** Cancel warm-ups and wait for them to unwind. */
@@ -155,7 +157,7 @@ export class Controller {
    * resyncs work; without supervisord's answers, events are all there is.
    */
   private outOfStep(t: Tracked, e: ProcessStateEvent): string | null {
-    if (!this.resyncWorks || t.state === null) return null;
+    if (!this.resync.works || t.state === null) return null;
     if (e.fromState !== null && e.fromState !== t.state) return `from ${e.fromState}, but known ${t.state}`;
     const live = t.state === 'RUNNING' || t.state === 'STOPPING';
     if (live && t.pid !== null && t.pid > 0 && e.pid !== null && e.pid > 0 && e.pid !== t.pid) {
@@ -164,23 +166,23 @@ export class Controller {
     return null;
   }
 
-  private isSelf(p: ProcessName): boolean {
+  isSelf(p: ProcessName): boolean {
     const self = this.deps.self;
     return self !== null && self.group === p.group && self.process === p.process;
   }
 
-  private track(name: ProcessName): Tracked | null {
+  track(name: ProcessName): Tracked | null {
     const key = namespec(name);
-    const known = this.tracked.get(key);
+    const known = this.known.get(key);
     if (known !== undefined) return known;
     const resolved = resolveProcess(this.deps.config, name);
     if (resolved === null) {
-      this.tracked.set(key, null);
+      this.known.set(key, null);
       return null;
     }
     if (resolved.kind === 'invalid') {
       this.deps.log.error('cannot map process', { process: key, error: resolved.reason });
-      this.tracked.set(key, null);
+      this.known.set(key, null);
       return null;
     }
     const t: Tracked = {
@@ -197,7 +199,7 @@ export class Controller {
       warming: null,
       lastEventSeq: 0,
     };
-    this.tracked.set(key, t);
+    this.known.set(key, t);
     return t;
   }
 
@@ -218,7 +220,7 @@ export class Controller {
     }
   }
 
-  private transition(t: Tracked, state: ProcessState, pid: number | null): void {
+  transition(t: Tracked, state: ProcessState, pid: number | null): void {
     if (t.warming !== null) {
       // Latest wins, per process: a newer state makes a warm-up in progress moot.
       t.warming.abort(new Error(`superseded by ${state}`));
@@ -236,6 +238,22 @@ export class Controller {
     this.deps.onChange?.();
   }
 
+  adopt(t: Tracked, pid: number | null): void {
+    t.state = 'RUNNING';
+    t.pid = pid;
+    this.deps.desired.set(t.servers, 'ready', namespec(t.name));
+    this.deps.onChange?.();
+  }
+
+  forget(key: string): void {
+    const t = this.known.get(key);
+    if (t === undefined || t === null) return;
+    t.warming?.abort(new Error('process removed'));
+    this.deps.desired.set(t.servers, 'maint', key);
+    this.known.delete(key);
+    this.deps.onChange?.();
+  }
+
   private startWarmup(t: Tracked): void {
     const owner = namespec(t.name);
     if (t.warmup === null) {
@@ -247,145 +265,23 @@ export class Controller {
     const ac = new AbortController();
     t.warming = ac;
     this.setWarmup(t, 'warming');
-    const run = this.warm(t, t.warmup, ac.signal).catch((err: unknown) => {
-      if (ac.signal.aborted) return;
-      this.deps.log.error('warm-up failed unexpectedly', { process: owner, error: String(err) });
-    });
+    const { apis, probe, clock, log } = this.deps;
+    const run = warmUp({ process: owner, servers: t.servers, spec: t.warmup }, { apis, probe, clock, log }, ac.signal).then(
+      (result) => this.warmed(t, ac, result),
+      (err: unknown) => {
+        // Only an abort rejects: a newer event superseded this warm-up and has decided already.
+        if (!ac.signal.aborted) log.error('warm-up ended unexpectedly', { process: owner, error: errorText(err) });
+      },
+    );
     this.warmups.add(run);
     void run.finally(() => this.warmups.delete(run));
   }
 
-  private async warm(t: Tracked, spec: WarmupSpec, signal: AbortSignal): Promise<void> {
-    const owner = namespec(t.name);
-    const { clock, log } = this.deps;
-    const started = clock.now();
-    const deadline = started + spec.deadlineMs;
-    log.info('warm-up started', { process: owner, requests: spec.requests.join(','), deadline_ms: spec.deadlineMs });
-    const needsTargets = spec.requests.some((r) => r.startsWith('/'));
-    let targets = needsTargets ? await findTargets(this.deps.apis, t.servers) : [];
-    while (targets === null) {
-      signal.throwIfAborted();
-      if (clock.now() + spec.intervalMs >= deadline) break;
-      log.warn('warm-up waiting for the server address from haproxy', { process: owner });
-      await clock.sleep(spec.intervalMs, signal);
-      targets = await findTargets(this.deps.apis, t.servers);
-    }
-    signal.throwIfAborted();
-    const remaining = Math.max(0, deadline - clock.now());
-    const outcome =
-      targets === null
-        ? { passed: false, tries: 0, lastError: 'server address unknown to every haproxy socket' }
-        : await runWarmup(
-            { ...spec, deadlineMs: remaining },
-            resolveRequests(spec, targets),
-            {
-              probe: this.deps.probe,
-              clock,
-              onProgress: (p) =>
-                log.info('warm-up probe', {
-                  process: owner,
-                  url: p.url,
-                  attempt: p.attempt,
-                  ok: p.result.ok,
-                  status: p.result.status,
-                  error: p.result.ok ? undefined : p.result.error,
-                  ms: p.result.ms,
-                }),
-            },
-            signal,
-          );
-    signal.throwIfAborted();
+  private warmed(t: Tracked, ac: AbortController, result: WarmResult): void {
+    if (ac.signal.aborted || t.warming !== ac) return;
     t.warming = null;
-    const fields = { process: owner, elapsed_ms: clock.now() - started, tries: outcome.tries };
-    const result = { tries: outcome.tries, lastError: outcome.lastError };
-    if (outcome.passed) {
-      this.setWarmup(t, 'passed', result);
-      log.info('warm-up passed; server ready', fields);
-      this.deps.desired.set(t.servers, 'ready', owner);
-    } else if (spec.onDeadline === 'ready') {
-      this.setWarmup(t, 'forced-ready', result);
-      log.warn('warm-up deadline passed; ready anyway (on_deadline = ready)', { ...fields, last_error: outcome.lastError });
-      this.deps.desired.set(t.servers, 'ready', owner);
-    } else {
-      this.setWarmup(t, 'deadline', result);
-      log.error('warm-up deadline passed; server stays in maint', { ...fields, last_error: outcome.lastError });
-    }
+    this.setWarmup(t, result.status, { tries: result.tries, lastError: result.lastError });
+    if (result.ready) this.deps.desired.set(t.servers, 'ready', namespec(t.name));
     this.deps.onChange?.();
-  }
-
-  private async resyncLoop(reason: string): Promise<void> {
-    let why: string | null = reason;
-    while (why !== null) {
-      this.resyncAgain = null;
-      await this.resyncOnce(why);
-      why = this.resyncAgain;
-    }
-  }
-
-  private async resyncOnce(reason: string): Promise<void> {
-    const { rpc, log } = this.deps;
-    if (rpc === null) {
-      log.warn('cannot resync: no supervisord url ([supervisor] url or $SUPERVISOR_SERVER_URL)', { reason });
-      return;
-    }
-    const seqAtStart = this.eventSeq;
-    let infos: ProcessInfo[];
-    try {
-      infos = await rpc.getAllProcessInfo();
-    } catch (err) {
-      this.resyncWorks = false;
-      log.warn('supervisord unreachable; working from events', { reason, error: String(err) });
-      return;
-    }
-    this.resyncWorks = true;
-    log.info('resync', { reason, processes: infos.length });
-    const seen = new Set<string>();
-    for (const info of infos) {
-      const name = { group: info.group, process: info.name };
-      if (this.isSelf(name)) continue;
-      const t = this.track(name);
-      if (t === null) continue;
-      seen.add(namespec(name));
-      // An event handled since we asked is newer than this answer.
-      if (t.lastEventSeq > seqAtStart) continue;
-      const livePid = info.state === 'RUNNING' || info.state === 'STOPPING' ? info.pid : null;
-      // Same state, other pid: it was restarted while we were not told (lost events); treat as new.
-      const samePid = t.pid === null || livePid === null || t.pid === livePid;
-      if (t.state === info.state && samePid) {
-        t.pid = livePid ?? t.pid;
-        continue;
-      }
-      if (t.state === null && info.state === 'RUNNING' && (await this.alreadyReady(t))) {
-        if (t.lastEventSeq > seqAtStart) continue;
-        t.state = 'RUNNING';
-        t.pid = livePid;
-        this.deps.onChange?.();
-        log.info('resync: running and ready in haproxy; left as is', { process: namespec(name) });
-        this.deps.desired.set(t.servers, 'ready', namespec(name));
-        continue;
-      }
-      log.info('resync: state differs', {
-        process: namespec(name),
-        known: t.state,
-        actual: info.state,
-        known_pid: t.pid,
-        pid: livePid,
-      });
-      this.transition(t, info.state, livePid);
-    }
-    for (const [key, t] of this.tracked) {
-      if (t === null || seen.has(key) || t.state === null) continue;
-      // `supervisorctl update` removed it: no PROCESS_STATE event says so; leave its servers in maint.
-      log.info('process gone from supervisord; servers to maint and forgotten', { process: key });
-      t.warming?.abort(new Error('process removed'));
-      this.deps.desired.set(t.servers, 'maint', key);
-      this.tracked.delete(key);
-      this.deps.onChange?.();
-    }
-  }
-
-  private async alreadyReady(t: Tracked): Promise<boolean> {
-    const states = await readAdminStates(this.deps.apis, t.servers);
-    return states.length > 0 && states.every((s) => s === 'ready');
   }
 }

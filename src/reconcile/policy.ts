@@ -27,3 +27,10 @@ export const POLICY: Readonly<Record<ProcessState, Action>> = {
 export function immediateState(action: Action, onStopping: OnStopping): AdminState {
   return action === 'on_stopping' ? onStopping : 'maint';
 }
+
+const TIGHTNESS: Readonly<Record<AdminState, number>> = { ready: 0, drain: 1, maint: 2 };
+
+/** Whether `a` lets more traffic reach the server than `b` (ready is looser than drain, drain than maint). */
+export function looser(a: AdminState, b: AdminState): boolean {
+  return TIGHTNESS[a] < TIGHTNESS[b];
+}

@@ -2,7 +2,7 @@
 
 import { PROCESS_STATES, type ProcessState } from '../supervisor/types.js';
 
-export const WARMUP_STATUSES = ['none', 'warming', 'passed', 'deadline', 'forced-ready', 'cancelled'] as const;
+export const WARMUP_STATUSES = ['none', 'warming', 'passed', 'deadline', 'forced-ready', 'failed', 'cancelled'] as const;
 export type WarmupStatus = (typeof WARMUP_STATUSES)[number];
 
 export interface ProcessSnapshot {

@@ -147,6 +147,22 @@ describe('restart', () => {
     expect(haps[0]?.commands.slice(0, 2)).toEqual(['set server site/web1 state maint', 'set server site/web1 state ready']);
   });
 
+  it('takes a server out again when HAProxy forgot the drain while sessions end (a reload without state file)', async () => {
+    const { haps, lines, run } = setup([stat('site', 'web1', 'UP', 3), stat('site', 'web2', 'UP')]);
+    const [a] = haps as [FakeHaproxy, FakeHaproxy];
+    const showStat = a.showStat.bind(a);
+    let looks = 0;
+    a.showStat = async () => {
+      looks += 1;
+      // The second look during the drain wait: HAProxy was reloaded and web1 is UP again.
+      if (looks === 3) a.rows.set('site/web1', { ...(a.rows.get('site/web1') as ServerStat), status: 'UP' });
+      return showStat();
+    };
+    expect(await run({ names: ['web1'], all: false })).toBe(0);
+    expect(lines.join('\n')).toContain('web1:web1: site/web1 was back in service on /run/a.sock (haproxy reloaded?); set to drain again');
+    expect(a.commands.slice(0, 3)).toEqual(['set server site/web1 state drain', 'set server site/web1 state drain', 'set server site/web1 state maint']);
+  });
+
   it('goes on after --drain-timeout with a warning when sessions stay', async () => {
     const { lines, sup, run } = setup([stat('site', 'web1', 'UP', 1_000_000), stat('site', 'web2', 'UP')]);
     expect(await run({ names: ['web1'], all: false, drainTimeoutMs: 1000 })).toBe(0);

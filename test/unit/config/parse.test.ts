@@ -28,7 +28,7 @@ describe('parseConfig: the contract example', () => {
     expect(config.haproxy.sockets).toHaveLength(1);
     expect(config.haproxy.sockets[0]).toMatchObject({ kind: 'unix', path: '/run/haproxy/admin.sock' });
     expect(config.haproxy.timeoutMs).toBe(2000);
-    expect(config.haproxy.heartbeatMs).toBe(2000);
+    expect(config.haproxy.heartbeatMs).toBe(1000);
     expect(config.supervisor).toEqual({
       url: 'unix:///var/run/supervisor.sock',
       username: 'alice',
@@ -70,7 +70,7 @@ describe('parseConfig: defaults', () => {
   it('fills in every default for the smallest config', () => {
     const config = parse(BASE);
     expect(config.haproxy.timeoutMs).toBe(2000);
-    expect(config.haproxy.heartbeatMs).toBe(2000);
+    expect(config.haproxy.heartbeatMs).toBe(1000);
     expect(config.supervisor).toEqual({ url: null, username: null, password: null, timeoutMs: 5000 });
     expect(config.rules).toEqual([
       {
@@ -321,6 +321,29 @@ describe('parseConfig: what bad input gets', () => {
       section: 'supervisor',
       key: 'url',
       detail: /^from \$SUPERVISOR_SERVER_URL: 'localhost:9001': expected/,
+    });
+  });
+
+  it('reads [haproxy] server_state_file: one item per socket, empty for none (none by default)', () => {
+    expect(parse(BASE).haproxy.serverStateFiles).toEqual([]);
+    const two = { socket: '/run/a.sock, tcp://127.0.0.1:9999' };
+    expect(parse(withBase({ haproxy: { ...two, server_state_file: '/var/lib/haproxy/state,' } })).haproxy.serverStateFiles).toEqual([
+      '/var/lib/haproxy/state',
+      null,
+    ]);
+    expect(parse(withBase({ haproxy: { socket: '/run/a.sock', server_state_file: '/x/s' } })).haproxy.serverStateFiles).toEqual(['/x/s']);
+  });
+
+  it.each([
+    ['/x/s', 'give one per socket'],
+    ['/x/s, relative', 'expected an absolute path'],
+    ['/x/s, /x/s', 'the same file is named for two sockets'],
+  ])('refuses server_state_file = %j for two sockets', (value, detail) => {
+    expectConfigError(() => parse(withBase({ haproxy: { socket: '/run/a.sock, /run/b.sock', server_state_file: value } })), {
+      file: FILE,
+      section: 'haproxy',
+      key: 'server_state_file',
+      detail: new RegExp(detail),
     });
   });
 

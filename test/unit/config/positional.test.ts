@@ -14,7 +14,7 @@ describe('parsePositional: the Python tool\'s command line', () => {
     expect(config.haproxy.sockets).toHaveLength(1);
     expect(config.haproxy.sockets[0]).toMatchObject({ kind: 'tcp', host: '127.0.0.1', port: 8801 });
     expect(config.haproxy.timeoutMs).toBe(2000);
-    expect(config.haproxy.heartbeatMs).toBe(2000);
+    expect(config.haproxy.heartbeatMs).toBe(1000);
     expect(config.supervisor).toEqual({ url: null, username: null, password: null, timeoutMs: 5000 });
     expect(config.rules).toEqual([
       {

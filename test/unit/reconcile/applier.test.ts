@@ -1,3 +1,6 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../../src/clock.js';
 import { memoryLogger } from '../../../src/log.js';
@@ -8,7 +11,7 @@ import { FakeHaproxy } from './fake-haproxy.js';
 const S1 = { backend: 'plone', server: 'i1' };
 const S2 = { backend: 'plone', server: 'i2' };
 
-function setup(opts: { dryRun?: boolean } = {}) {
+function setup(opts: { dryRun?: boolean; stateFile?: string } = {}) {
   const log = memoryLogger();
   const desired = new DesiredState();
   const hap = new FakeHaproxy('sock-a', {
@@ -22,8 +25,7 @@ function setup(opts: { dryRun?: boolean } = {}) {
     backoffMinMs: 250,
     backoffMaxMs: 4000,
     dryRun: opts.dryRun ?? false,
-    batchWindowMs: 2,
-    batchWindowMaxMs: 16,
+    stateFile: opts.stateFile ?? null,
   });
   desired.onChange(() => applier.kick());
   applier.start();
@@ -31,17 +33,6 @@ function setup(opts: { dryRun?: boolean } = {}) {
 }
 
 const settle = () => vi.advanceTimersByTimeAsync(1);
-
-/** The (fake) time of each pass the applier makes from now on. */
-function passTimesOf(hap: FakeHaproxy): number[] {
-  const times: number[] = [];
-  const set = hap.setServerStates.bind(hap);
-  hap.setServerStates = (changes) => {
-    times.push(Date.now());
-    return set(changes);
-  };
-  return times;
-}
 
 describe('SocketApplier', () => {
   beforeEach(() => {
@@ -88,71 +79,12 @@ describe('SocketApplier', () => {
     desired.set([S1], 'ready', 'app:i1');
     await settle();
     expect(hap.connections).toBe(1);
-    expect(hap.reads - reads).toBe(0);
+    // A drain decision reads the live state first: drain must never replace a maint.
+    expect(hap.reads - reads).toBe(1);
     // Only the latest decision per server is sent.
     expect(hap.commands).toEqual(['set server plone/i1 state ready', 'set server plone/i2 state drain']);
-    expect(log.lines.filter((l) => l.includes('msg="server state set"'))).toHaveLength(2);
-    await applier.stop();
-  });
-
-  it('sends a lone decision at once; in a burst, spaces passes by the batch window', async () => {
-    const { desired, hap, applier } = setup();
-    await vi.advanceTimersByTimeAsync(100);
-    desired.set([S1], 'maint', 'app:i1');
-    await vi.advanceTimersByTimeAsync(0);
-    expect(hap.connections).toBe(1);
-    desired.set([S2], 'maint', 'app:i2');
-    desired.set([S1], 'ready', 'app:i1');
-    await vi.advanceTimersByTimeAsync(1);
-    expect(hap.connections).toBe(1);
-    await vi.advanceTimersByTimeAsync(2);
-    expect(hap.connections).toBe(2);
-    expect(hap.commands.slice(1)).toEqual(['set server plone/i1 state ready', 'set server plone/i2 state maint']);
-    await applier.stop();
-  });
-
-  it('widens the window while a burst lasts, up to its cap, and narrows it again after a quiet spell', async () => {
-    const { desired, hap, applier } = setup();
-    await vi.advanceTimersByTimeAsync(100);
-    const passTimes = passTimesOf(hap);
-    // A decision every 0.5 ms for 100 ms: passes come at once, then 2, 4, 8, 16, 16, … ms apart.
-    let state: 'maint' | 'ready' = 'maint';
-    for (let t = 0; t < 200; t++) {
-      desired.set([t % 2 === 0 ? S1 : S2], state, 'app');
-      if (t % 2 === 1) state = state === 'maint' ? 'ready' : 'maint';
-      await vi.advanceTimersByTimeAsync(0.5);
-    }
-    await vi.advanceTimersByTimeAsync(100);
-    const gaps = passTimes.slice(1).map((t, i) => t - (passTimes[i] as number));
-    expect(gaps.slice(0, 4)).toEqual([2, 4, 8, 16]);
-    expect(Math.max(...gaps)).toBe(16);
-    expect(passTimes.length).toBeLessThan(12);
-    // After the quiet spell, a lone decision goes out at once again, and the next one 2 ms after it.
-    const before = passTimes.length;
-    desired.set([S1], 'maint', 'app');
-    await vi.advanceTimersByTimeAsync(0);
-    expect(passTimes.length).toBe(before + 1);
-    desired.set([S1], 'ready', 'app');
-    await vi.advanceTimersByTimeAsync(1.5);
-    expect(passTimes.length).toBe(before + 1);
-    await vi.advanceTimersByTimeAsync(0.5);
-    expect(passTimes.length).toBe(before + 2);
-    await applier.stop();
-  });
-
-  it('keeps the narrow window for a chain of decisions for one server, however close together', async () => {
-    const { desired, hap, applier } = setup();
-    await vi.advanceTimersByTimeAsync(100);
-    const passTimes = passTimesOf(hap);
-    // What a warm-up cycle that passes at once looks like: maint, ready, maint, … 1.5 ms apart.
-    for (let i = 0; i < 40; i++) {
-      desired.set([S1], i % 2 === 0 ? 'maint' : 'ready', 'app');
-      await vi.advanceTimersByTimeAsync(1.5);
-    }
-    await vi.advanceTimersByTimeAsync(100);
-    const gaps = passTimes.slice(1).map((t, i) => t - (passTimes[i] as number));
-    expect(Math.max(...gaps)).toBe(2);
-    expect(passTimes.length).toBeGreaterThan(25);
+    // i1 was ready before the pass and is ready after it: only i2 changed.
+    expect(log.lines.filter((l) => l.includes('msg="server state set"'))).toHaveLength(1);
     await applier.stop();
   });
 
@@ -182,7 +114,7 @@ describe('SocketApplier', () => {
     await vi.advanceTimersByTimeAsync(2100);
     expect(hap.stateOf('plone/i1')).toBe('maint');
     expect(hap.stateOf('plone/i2')).toBe('maint');
-    expect(log.lines.join('')).toContain('haproxy restarted; re-applying desired state');
+    expect(log.lines.join('')).toContain('haproxy restarted; checking every server against the listener');
     await applier.stop();
   });
 
@@ -224,5 +156,87 @@ describe('SocketApplier', () => {
     expect(hap.commands).toEqual([]);
     expect(log.lines.join('')).toContain('dry-run: would send');
     await applier.stop();
+  });
+
+  it('never turns a maint into drain (restart took the server out; STOPPING would put it back for cookies)', async () => {
+    const { desired, hap, applier, log } = setup();
+    desired.set([S1], 'ready', 'app:i1');
+    await settle();
+    hap.admin.set('plone/i1', 0x01); // `restart --maint` took it out before stopping the process
+    desired.set([S1], 'drain', 'app:i1'); // the STOPPING that restart's stopProcess causes
+    await settle();
+    expect(hap.stateOf('plone/i1')).toBe('maint');
+    expect(hap.commands).toEqual(['set server plone/i1 state ready']);
+    expect(log.lines.join('')).toContain('msg="server state kept" socket=sock-a server=plone/i1 state=maint process=app:i1 instead_of=drain');
+    desired.set([S1], 'maint', 'app:i1'); // STOPPED
+    await settle();
+    expect(hap.commands).toEqual(['set server plone/i1 state ready', 'set server plone/i1 state maint']);
+    await applier.stop();
+  });
+
+  it('after an HAProxy restart, keeps a tighter state that was there before it (restored from the state file)', async () => {
+    const { desired, hap, applier, log } = setup();
+    desired.set([S1], 'ready', 'app:i1');
+    await settle();
+    hap.admin.set('plone/i1', 0x08); // `restart` drains it while the process still runs
+    await vi.advanceTimersByTimeAsync(2100); // a heartbeat sees the drain
+    hap.restart();
+    hap.admin.set('plone/i1', 0x08); // the new process restored the drain from the state file
+    await vi.advanceTimersByTimeAsync(2100);
+    expect(log.lines.join('')).toContain('haproxy restarted');
+    expect(hap.stateOf('plone/i1')).toBe('drain');
+    expect(hap.commands).toEqual(['set server plone/i1 state ready']);
+    expect(log.lines.join('')).toContain('instead_of=ready why="tighter than the listener decided, as before haproxy restarted"');
+    await applier.stop();
+  });
+
+  it('after an HAProxy restart, re-applies a ready that a stale state file undid', async () => {
+    const { desired, hap, applier } = setup();
+    desired.set([S1], 'ready', 'app:i1');
+    await settle();
+    hap.restart();
+    hap.admin.set('plone/i1', 0x01); // an older file said maint
+    await vi.advanceTimersByTimeAsync(2100);
+    expect(hap.stateOf('plone/i1')).toBe('ready');
+    expect(hap.commands).toEqual(['set server plone/i1 state ready', 'set server plone/i1 state ready']);
+    await applier.stop();
+  });
+
+  it('logs a state once, however many decisions repeat it', async () => {
+    const { desired, hap, applier, log } = setup();
+    await settle();
+    for (let i = 0; i < 3; i++) {
+      desired.set([S1], 'maint', 'app:i1'); // STOPPING, STOPPED, STARTING
+      await settle();
+    }
+    expect(hap.commands).toHaveLength(3);
+    expect(log.lines.filter((l) => l.includes('msg="server state set"'))).toHaveLength(1);
+    await applier.stop();
+  });
+
+  it('names the fix when HAProxy refuses for want of level admin', async () => {
+    const { desired, hap, applier, log } = setup();
+    const set = hap.setServerStates.bind(hap);
+    hap.setServerStates = async (changes) => ({ ...(await set([])), answers: changes.map(() => 'Permission denied') });
+    desired.set([S1], 'maint', 'app:i1');
+    await settle();
+    expect(log.lines.join('')).toContain("fix=\"give the stats socket sock-a 'level admin' in haproxy.cfg");
+    await applier.stop();
+  });
+
+  it('keeps the server state file current: after a change, and after checking a restarted HAProxy', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'applier-'));
+    const path = join(dir, 'server-state');
+    const { desired, hap, applier } = setup({ stateFile: path });
+    desired.set([S1], 'maint', 'app:i1');
+    await settle();
+    await vi.waitFor(() => expect(readFileSync(path, 'utf8')).toContain('plone/i1 1'));
+    hap.restart();
+    rmSync(path);
+    await vi.advanceTimersByTimeAsync(2100);
+    await vi.waitFor(() => expect(readFileSync(path, 'utf8')).toContain('plone/i1 1'));
+    expect(readdirSync(dir)).toEqual(['server-state']);
+    await applier.stop();
+    rmSync(dir, { recursive: true });
   });
 });

@@ -185,7 +185,8 @@ describe('Controller: resync', () => {
       url.endsWith(':8083/site') ? { ok: true, status: 200, ms: 5 } : { ok: false, status: 503, error: 'x', ms: 5 },
     );
     hap.admin.set('site/never', 0x01); // maint, e.g. the old listener died mid warm-up
-    await controller.requestResync('start-up');
+    controller.requestResync('start-up');
+    await controller.whenResynced();
     expect(want('web1')).toBe('ready');
     expect(want('web2')).toBe('maint');
     expect(want('never')).toBe('maint');
@@ -196,7 +197,8 @@ describe('Controller: resync', () => {
 
   it('a poolserial jump triggers a resync that corrects every state', async () => {
     const { controller, state, want } = setup([info('web1', 'RUNNING', 20), info('web2', 'RUNNING', 21)]);
-    await controller.requestResync('start-up');
+    controller.requestResync('start-up');
+    await controller.whenResynced();
     controller.handleEvent(ev('web1', 'STOPPING', 'RUNNING', 20, { poolserial: 1 }));
     state.infos = [info('web1', 'STOPPED'), info('web2', 'STOPPED')];
     // Events 2–5 were dropped by supervisord; the next one shows the gap.
@@ -208,7 +210,8 @@ describe('Controller: resync', () => {
 
   it('a replayed backlog (events from before the resync) does not undo what supervisord said', async () => {
     const { controller, want, state, log } = setup([info('web2', 'RUNNING', 22)]);
-    await controller.requestResync('start-up');
+    controller.requestResync('start-up');
+    await controller.whenResynced();
     expect(want('web2')).toBe('ready');
     // The old incarnation's events, buffered while the listener was down.
     controller.handleEvent(ev('web2', 'STOPPING', 'RUNNING', 12));
@@ -227,9 +230,11 @@ describe('Controller: resync', () => {
 
   it('a restart nobody told us about (same state, new pid) is treated as a new incarnation', async () => {
     const { controller, state, want } = setup([info('web1', 'RUNNING', 20)]);
-    await controller.requestResync('start-up');
+    controller.requestResync('start-up');
+    await controller.whenResynced();
     state.infos = [info('web1', 'RUNNING', 99)];
-    await controller.requestResync('test');
+    controller.requestResync('test');
+    await controller.whenResynced();
     expect(want('web1')).toBe('maint'); // warming up the new process
     await vi.advanceTimersByTimeAsync(50);
     expect(want('web1')).toBe('ready');
@@ -237,9 +242,11 @@ describe('Controller: resync', () => {
 
   it('with supervisord unreachable, works from events, even out-of-step ones', async () => {
     const { controller, state, want, log } = setup([info('web1', 'RUNNING', 20)]);
-    await controller.requestResync('start-up');
+    controller.requestResync('start-up');
+    await controller.whenResynced();
     state.infos = 'down';
-    await controller.requestResync('test');
+    controller.requestResync('test');
+    await controller.whenResynced();
     expect(log.lines.join('')).toContain('msg="supervisord unreachable; working from events"');
     controller.handleEvent(ev('web1', 'STOPPED', 'STOPPING', 20));
     expect(want('web1')).toBe('maint');
@@ -247,7 +254,8 @@ describe('Controller: resync', () => {
 
   it('a process removed from supervisord: its servers to maint, and forgotten', async () => {
     const { controller, state, want } = setup([info('web1', 'RUNNING', 20), info('web2', 'RUNNING', 21)]);
-    await controller.requestResync('start-up');
+    controller.requestResync('start-up');
+    await controller.whenResynced();
     state.infos = [info('web1', 'RUNNING', 20)];
     controller.handleEvent({
       kind: 'group-removed',

@@ -3,7 +3,7 @@
 import { HaproxyCommandError, HaproxyConnectError } from '../../../src/errors.js';
 import type { ServerStateRow } from '../../../src/haproxy/replies.js';
 import type { AdminState, ServerRef } from '../../../src/haproxy/types.js';
-import type { RuntimeApi } from '../../../src/reconcile/applier.js';
+import type { RuntimeApi, ServersStateDump } from '../../../src/haproxy/api.js';
 
 const BITS: Record<AdminState, number> = { maint: 0x01, drain: 0x08, ready: 0 };
 
@@ -48,7 +48,7 @@ export class FakeHaproxy implements RuntimeApi {
   /** Like HAProxy with chained commands: one connection; a refusal is per command; the read-back chained last. */
   async setServerStates(
     changes: readonly { ref: ServerRef; state: AdminState }[],
-  ): Promise<{ answers: (string | null)[]; rows: ServerStateRow[] }> {
+  ): Promise<{ answers: (string | null)[]; dump: ServersStateDump }> {
     this.check();
     this.connections += 1;
     const answers = changes.map(({ ref, state }) => {
@@ -58,8 +58,19 @@ export class FakeHaproxy implements RuntimeApi {
       if (!this.stuck.has(key)) this.admin.set(key, BITS[state]);
       return null;
     });
-    const backends = new Set(changes.map((c) => c.ref.backend));
-    return { answers, rows: this.rows(backends.size === 1 ? [...backends][0] : undefined) };
+    return { answers, dump: this.dump() };
+  }
+
+  /** Every server's state; the text is a stand-in for HAProxy's (one `backend/server admin` per line). */
+  async dumpServersState(): Promise<ServersStateDump> {
+    this.check();
+    this.reads += 1;
+    return this.dump();
+  }
+
+  private dump(): ServersStateDump {
+    const rows = this.rows(undefined);
+    return { rows, text: rows.map((r) => `${r.backend}/${r.server} ${r.adminState}`).join('\n') + '\n' };
   }
 
   async showServersState(backend?: string): Promise<ServerStateRow[]> {

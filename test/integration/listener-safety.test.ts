@@ -1,0 +1,156 @@
+// The listener never makes things looser than they should be, with real haproxy and supervisord:
+// `restart` and the listener do not fight, a warm-up that throws ends (and follows on_deadline), and the
+// server state file follows every change.
+
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { startHaproxy, type HaproxyInstance } from '../support/haproxy.js';
+import { requireBuiltCli, ROOT } from '../support/paths.js';
+import { freePort } from '../support/ports.js';
+import { appProgram, listenerLog as readLog, listenerProgram, waitForResync, writeListenerConfig } from '../support/programs.js';
+import { startSupervisord, type SupervisordInstance } from '../support/supervisord.js';
+import { makeTempDir, removeDir } from '../support/tmp.js';
+import { waitFor } from '../support/wait.js';
+
+const NAMES = ['web', 'other', 'boom', 'boomready'] as const;
+const INJECT = join(ROOT, 'test', 'support', 'inject', 'url-throws.mjs');
+
+let dir: string;
+let hap: HaproxyInstance;
+let sup: SupervisordInstance;
+let configPath: string;
+let stateFile: string;
+const ports: Record<string, number> = {};
+
+const listenerLog = (): Promise<string> => readLog(dir);
+const shows = (server: string, prefix: string): Promise<void> => hap.waitStatus('site', server, prefix, 20_000);
+const logged = (re: RegExp, what: string): Promise<unknown> =>
+  waitFor(async () => re.test(await listenerLog()) || undefined, { timeoutMs: 20_000, what });
+
+beforeAll(async () => {
+  dir = await makeTempDir('shs-');
+  for (const n of NAMES) ports[n] = await freePort();
+  hap = await startHaproxy({
+    dir: join(dir, 'hap'),
+    backends: [
+      {
+        name: 'site',
+        options: ['option httpchk GET /health'],
+        servers: NAMES.map((n) => ({ name: n, port: ports[n] as number, check: true, options: 'inter 500ms rise 1 fall 1' })),
+      },
+    ],
+  });
+  stateFile = join(dir, 'server-state');
+  configPath = await writeListenerConfig(
+    dir,
+    `[haproxy]
+socket = ${hap.sockets[0]}
+server_state_file = ${stateFile}
+
+[supervisor]
+url = unix://${join(dir, 'supervisor.sock')}
+
+[warmup]
+interval = 100ms
+timeout = 2s
+deadline = 10s
+
+[program:web]
+servers = site/web
+warmup = /site
+on_stopping = drain
+
+[program:other]
+servers = site/other
+warmup = /site
+
+[program:boom]
+servers = site/boom
+warmup = /__throw__
+
+[program:boomready]
+servers = site/boomready
+warmup = /__throw__
+on_deadline = ready
+`,
+  );
+  const app = (name: (typeof NAMES)[number], env: Record<string, string | number> = {}) =>
+    appProgram(dir, name, { PORT: ports[name] as number, COLD_MS: 50, WARM_AFTER: 1, ...env });
+  sup = await startSupervisord({
+    dir,
+    programs: [
+      // A Zope takes seconds to exit after SIGTERM: STOPPING lasts, and so would a drain.
+      app('web', { EXIT_DELAY_MS: 1500 }),
+      app('other'),
+      app('boom'),
+      app('boomready'),
+      listenerProgram(dir, configPath).replace(
+        `command = ${process.execPath} ${requireBuiltCli()}`,
+        `command = ${process.execPath} --import ${INJECT} ${requireBuiltCli()}`,
+      ),
+    ].join('\n'),
+  });
+  await waitForResync(dir);
+  await shows('web', 'UP');
+  await shows('other', 'UP');
+});
+
+afterAll(async () => {
+  await sup?.stop();
+  await hap?.stop();
+  if (dir !== undefined && process.env.KEEP === undefined) await removeDir(dir);
+});
+
+describe('restart and the listener', () => {
+  it('restart --maint: the STOPPING it causes never puts the server back to drain (on_stopping = drain)', async () => {
+    const before = (await listenerLog()).length;
+    const r = await runCli(['restart', '--config', configPath, '--maint', 'web', '--ready-timeout', '30s']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    await shows('web', 'UP');
+    const log = (await listenerLog()).slice(before);
+    const lines = log.split('\n').filter((l) => l.includes('server=site/web') || l.includes('process=web:web'));
+    const kept = lines.findIndex((l) => l.includes('msg="server state kept"') && l.includes('state=maint') && l.includes('instead_of=drain'));
+    const ready = lines.findIndex((l) => l.includes('msg="server state set"') && l.includes('state=ready'));
+    expect(kept, log).toBeGreaterThanOrEqual(0);
+    expect(ready).toBeGreaterThan(kept);
+    expect(lines.some((l) => l.includes('msg="server state set"') && l.includes('state=drain'))).toBe(false);
+  });
+});
+
+describe('a warm-up that throws', () => {
+  it('ends as failed, says why, and leaves the servers in maint (on_deadline = maint)', async () => {
+    await logged(/level=error msg="warm-up failed" process=boom:boom error="injected fault: [^"]*__throw__" then="servers stay in maint"/, 'the failed warm-up of boom');
+    expect(await hap.serverStatus('site', 'boom')).toMatch(/^MAINT/);
+  });
+
+  it('follows on_deadline = ready', async () => {
+    await logged(/msg="warm-up failed" process=boomready:boomready .*then="ready \(on_deadline = ready\)"/, 'the failed warm-up of boomready');
+    await shows('boomready', 'UP');
+  });
+
+  it('the listener goes on: a later stop of another program still takes it out', async () => {
+    expect((await sup.ctl('stop', 'other')).code).toBe(0);
+    await shows('other', 'MAINT');
+    expect((await sup.ctl('status', 'listener')).stdout).toMatch(/RUNNING/);
+    expect(await listenerLog()).not.toMatch(/unexpected error|unhandled/i);
+    expect((await sup.ctl('start', 'other')).code).toBe(0);
+    await shows('other', 'UP');
+  });
+});
+
+describe('[haproxy] server_state_file', () => {
+  it("holds HAProxy's own `show servers state` after each change", async () => {
+    expect((await sup.ctl('stop', 'other')).code).toBe(0);
+    await shows('other', 'MAINT');
+    // srv_admin_state (7th field) has the forced-maint bit for `other`, and the file is HAProxy's format.
+    const row = async () => (await readFile(stateFile, 'utf8')).split('\n').find((l) => / site \d+ other /.test(l));
+    await waitFor(async () => ((await row())?.split(' ')[6] === '1' ? true : undefined), { timeoutMs: 10_000, what: 'other in maint in the state file' });
+    expect((await readFile(stateFile, 'utf8')).startsWith('1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state')).toBe(true);
+    expect((await sup.ctl('start', 'other')).code).toBe(0);
+    await shows('other', 'UP');
+    await waitFor(async () => ((await row())?.split(' ')[6] === '0' ? true : undefined), { timeoutMs: 10_000, what: 'other ready in the state file' });
+  });
+});
