@@ -17,6 +17,8 @@ import { waitFor } from '../support/wait.js';
 
 const BACKEND = 'site';
 const NAMES = ['a', 'b', 'c'] as const;
+/** The listener's line when its heartbeat sees a new HAProxy process (a new show info Pid / Start_time_sec). */
+const REAPPLY = /msg="haproxy restarted; /;
 type Name = (typeof NAMES)[number];
 
 let dir: string;
@@ -117,7 +119,7 @@ async function reloadScenario(reload: () => Promise<void>): Promise<void> {
   await reload();
   expect(await hap.workerPid()).not.toBe(oldPid);
   await moreRequests(load, 50);
-  await waitFor(async () => (await listenerLog(dir)).slice(logFrom).includes('haproxy restarted; re-applying desired state'), {
+  await waitFor(async () => REAPPLY.test((await listenerLog(dir)).slice(logFrom)), {
     timeoutMs: 10_000,
     what: 'the listener to notice the new haproxy and re-apply',
   });
@@ -143,7 +145,7 @@ async function reloadScenario(reload: () => Promise<void>): Promise<void> {
   expect(aVisits.length).toBeGreaterThan(0);
   expect(aVisits.filter((v) => v.cold)).toEqual([]);
   const log = (await listenerLog(dir)).slice(logFrom);
-  const reapplied = log.indexOf('haproxy restarted; re-applying desired state');
+  const reapplied = log.search(REAPPLY);
   const ready = log.search(/msg="warm-up passed; server ready" process=a:a /);
   expect(reapplied).toBeGreaterThanOrEqual(0);
   expect(ready).toBeGreaterThan(reapplied);
