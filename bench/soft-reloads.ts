@@ -2,12 +2,12 @@
 
 import { get } from 'node:http';
 import { join } from 'node:path';
-import { startLoad } from '../demo/load.js';
 import { formatFailures } from '../demo/table.js';
 import { countingAppPath } from '../test/support/counting.js';
 import { startHaproxy, statsCommand, type HaproxyInstance } from '../test/support/haproxy.js';
 import { freePort } from '../test/support/ports.js';
 import { spawnLogged, terminate } from '../test/support/process.js';
+import { startVisitors } from '../test/support/visitors.js';
 import { waitFor } from '../test/support/wait.js';
 import { renderRows } from './compare.js';
 import type { Benchmark, BenchContext } from './context.js';
@@ -19,6 +19,10 @@ interface Variant {
   readonly global?: readonly string[];
   readonly defaults?: readonly string[];
   readonly masterWorker?: boolean;
+  /** `expose-fd listeners` on the stats socket and `-x` on reload: the new process takes over the listening sockets. */
+  readonly exposeListeners?: boolean;
+  /** The clients send a request again once when it failed unanswered on a reused connection (browsers do). */
+  readonly clientRetries?: boolean;
 }
 
 export const VARIANTS: readonly Variant[] = [
@@ -26,9 +30,13 @@ export const VARIANTS: readonly Variant[] = [
   { name: 'defaults (-W, SIGUSR2)', masterWorker: true },
   { name: 'option idle-close-on-response (-sf)', defaults: ['option idle-close-on-response'] },
   { name: 'option idle-close-on-response (-W, SIGUSR2)', defaults: ['option idle-close-on-response'], masterWorker: true },
+  { name: 'defaults (-sf -x, expose-fd listeners)', exposeListeners: true },
+  { name: 'option idle-close-on-response (-sf -x, expose-fd listeners)', defaults: ['option idle-close-on-response'], exposeListeners: true },
+  { name: 'defaults, clients retry on a reused connection (-sf)', clientRetries: true },
   { name: 'hard-stop-after 10s (-sf)', global: ['hard-stop-after 10s'] },
   { name: 'option http-server-close (-sf)', defaults: ['option http-server-close'] },
   { name: 'option httpclose (-sf)', defaults: ['option httpclose'] },
+  { name: 'option httpclose (-sf -x, expose-fd listeners)', defaults: ['option httpclose'], exposeListeners: true },
 ];
 
 const APPS = 3;
@@ -77,11 +85,12 @@ async function run(ctx: BenchContext): Promise<string> {
         global: v.global ?? [],
         defaults: v.defaults ?? [],
         ...(v.masterWorker === true ? { masterWorker: true } : {}),
+        ...(v.exposeListeners === true ? { exposeListeners: true } : {}),
       }),
       (h) => h.stop(),
     );
-    const load = await startLoad({ url: `http://127.0.0.1:${frontendPort}/site`, concurrency: CLIENTS, timeoutMs: 5000 });
-    ctx.teardown.add(`load ${v.name}`, () => load.kill());
+    const load = startVisitors(`http://127.0.0.1:${frontendPort}/site`, { clients: CLIENTS, timeoutMs: 5000, retryReused: v.clientRetries === true });
+    ctx.teardown.add(`load ${v.name}`, () => load.stop().then(() => undefined));
     await waitFor(async () => (await cumReq(hap)) >= BETWEEN, { timeoutMs: 30_000, what: 'load through haproxy' });
     for (let r = 0; r < reloads; r++) {
       await hap.reload();
@@ -95,9 +104,9 @@ async function run(ctx: BenchContext): Promise<string> {
   return (
     paragraphs(
       `${CLIENTS} keep-alive clients request /site through HAProxy back to back (${APPS} app instances, always ` +
-        `warm). HAProxy is soft-reloaded ${reloads} times per row: a new \`haproxy -db -f cfg -sf OLDPID\` (-sf), or ` +
+        `warm). HAProxy is soft-reloaded ${reloads} times per row: a new \`haproxy -db -f cfg -sf OLDPID\` (-sf; -sf -x: with \`-x STATS_SOCKET\` too), or ` +
         `SIGUSR2 to a master started with \`-W\`; each reload waits until the new process answers the stats socket ` +
-        `and has served ${BETWEEN} requests. A failed request is any without a 2xx answer (the client does not retry).`,
+        `and has served ${BETWEEN} requests. A failed request is any without a 2xx answer; the clients (Node's http.Agent) do not retry unless the row says so.`,
     ) +
     '\n' +
     renderRows(['haproxy setting', 'reloads', 'requests', 'failed', 'failures'], rows)

@@ -39,6 +39,11 @@ export interface HaproxyOptions {
   readonly defaults?: readonly string[];
   /** Master-worker mode (`haproxy -W -db`, a foreground master): reload() sends SIGUSR2 to the master. */
   readonly masterWorker?: boolean;
+  /**
+   * Seamless foreground reloads: the first (unix) stats socket gets `expose-fd listeners` and reload() passes
+   * `-x` with it, so the new process takes over the listening sockets instead of binding its own.
+   */
+  readonly exposeListeners?: boolean;
 }
 
 export interface HaproxyInstance {
@@ -158,7 +163,8 @@ export async function startHaproxy(opts: HaproxyOptions): Promise<HaproxyInstanc
       const base = used.has(s.level) ? `${s.level}-${i}` : s.level;
       used.add(s.level);
       const path = join(opts.dir, `${base}.sock`);
-      return { address: path, line: `stats socket ${path} mode 600 level ${s.level}` };
+      const expose = i === 0 && opts.exposeListeners === true ? ' expose-fd listeners' : '';
+      return { address: path, line: `stats socket ${path} mode 600 level ${s.level}${expose}` };
     }),
   );
   const sockets = socketSpecs.map((s) => s.address);
@@ -201,7 +207,7 @@ export async function startHaproxy(opts: HaproxyOptions): Promise<HaproxyInstanc
   const reload = async (): Promise<void> => {
     const before = await workerPid();
     if (!masterWorker) {
-      proc = await launch(['-sf', String(before)], before);
+      proc = await launch([...(opts.exposeListeners === true ? ['-x', first] : []), '-sf', String(before)], before);
       return;
     }
     proc.child.kill('SIGUSR2');

@@ -19,16 +19,19 @@ export interface Visitors {
 // A refused connection fails in microseconds; without a pause a client would spin while HAProxy is down.
 const ERROR_PAUSE_MS = 20;
 
-function once(url: URL, agent: Agent, timeoutMs: number): Promise<string | null> {
+/** null when answered 2xx; otherwise why it failed and whether it was sent on a reused keep-alive connection. */
+function once(url: URL, agent: Agent, timeoutMs: number): Promise<{ why: string; reused: boolean; answered: boolean } | null> {
   return new Promise((resolve) => {
     let settled = false;
+    let answered = false;
     const finish = (why: string | null): void => {
       if (!settled) {
         settled = true;
-        resolve(why);
+        resolve(why === null ? null : { why, reused: req.reusedSocket, answered });
       }
     };
     const req = request(url, { agent }, (res) => {
+      answered = true;
       const status = res.statusCode ?? 0;
       res.on('error', (e: NodeJS.ErrnoException) => finish(e.code ?? e.message));
       res.on('end', () => finish(status >= 200 && status < 300 ? null : `HTTP ${status}`));
@@ -40,8 +43,12 @@ function once(url: URL, agent: Agent, timeoutMs: number): Promise<string | null>
   });
 }
 
-/** Starts `clients` keep-alive clients on url; each request has timeoutMs to be answered. */
-export function startVisitors(url: string, opts: { clients: number; timeoutMs: number }): Visitors {
+/**
+ * Starts `clients` keep-alive clients on url; each request has timeoutMs to be answered. With retryReused, a
+ * request that failed without an answer on a reused connection is sent once more, as browsers do (the
+ * server may have closed the idle connection as the request went out); only the retry's outcome counts.
+ */
+export function startVisitors(url: string, opts: { clients: number; timeoutMs: number; retryReused?: boolean }): Visitors {
   const target = new URL(url);
   const agent = new Agent({ keepAlive: true, maxSockets: opts.clients });
   const failures: Record<string, number> = {};
@@ -50,11 +57,12 @@ export function startVisitors(url: string, opts: { clients: number; timeoutMs: n
   let stopping = false;
   const client = async (): Promise<void> => {
     while (!stopping) {
-      const why = await once(target, agent, opts.timeoutMs);
+      let outcome = await once(target, agent, opts.timeoutMs);
+      if (outcome !== null && opts.retryReused === true && outcome.reused && !outcome.answered) outcome = await once(target, agent, opts.timeoutMs);
       requests++;
-      if (why !== null) {
+      if (outcome !== null) {
         failed++;
-        failures[why] = (failures[why] ?? 0) + 1;
+        failures[outcome.why] = (failures[outcome.why] ?? 0) + 1;
         await new Promise((r) => setTimeout(r, ERROR_PAUSE_MS));
       }
     }
