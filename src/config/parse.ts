@@ -344,7 +344,7 @@ export function parseSockets(text: string): SocketAddress[] {
 
 /**
  * supervisord's XML-RPC endpoint: unix:///absolute/path or http://host:port[/path], the two forms
- * SUPERVISOR_SERVER_URL takes (reference §4.1). Returned as given.
+ * SUPERVISOR_SERVER_URL takes (http:// when supervisord has only an inet_http_server). Returned as given.
  */
 export function parseSupervisorUrl(text: string): string {
   const expected = `'${text}': expected unix:///path/to/supervisor.sock or http://host:port`;
@@ -368,7 +368,7 @@ export function parseSupervisorUrl(text: string): string {
   return text;
 }
 
-/** supervisord sets SUPERVISOR_SERVER_URL for every child (reference §4.1); null when unset or empty. */
+/** supervisord sets SUPERVISOR_SERVER_URL for every child, listeners included; null when unset or empty. */
 export function supervisorUrlFromEnv(env: Env): string | null {
   const url = nonEmpty(env.SUPERVISOR_SERVER_URL);
   if (url === null) return null;

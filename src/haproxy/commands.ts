@@ -71,7 +71,7 @@ export function preview(text: string, max = 60): string {
 
 /**
  * Joins command lines with `;` into as few lines as fit in MAX_LINE_BYTES, in order: HAProxy runs every
- * `;`-separated command of a line and answers each in turn (reference §1), one connection for many.
+ * `;`-separated command of a line and answers each in turn (each answer ends with an empty line), one connection for many.
  */
 export function chainLines(lines: readonly string[], maxBytes = MAX_LINE_BYTES): string[][] {
   const chunks: string[][] = [];

@@ -1,4 +1,4 @@
-// The state mapping of PRODUCT.md as a table: what each supervisord state asks of the process's servers.
+// The state mapping as a table: what each supervisord state asks of the process's servers.
 
 import type { OnStopping } from '../config/types.js';
 import type { AdminState } from '../haproxy/types.js';

@@ -177,8 +177,8 @@ export class SupervisorRpc {
           });
         },
       );
-      // supervisord counts Content-Length in characters for non-ASCII bodies of waiting calls
-      // (reference §6): the body is cut and the bytes left over fail to parse as a next response.
+      // supervisord counts Content-Length in characters for non-ASCII bodies of waiting calls: the body
+      // is cut, and the bytes left over fail to parse as a next response.
       req.on('error', (e: NodeJS.ErrnoException) => {
         const hint = e.code?.startsWith('HPE_') === true ? ' (Content-Length miscounted for a non-ASCII name?)' : '';
         finish(new XmlRpcTransportError(`${where}: ${method}: ${e.message}${hint}`));
