@@ -99,11 +99,28 @@ async function runSide(ctx: BenchContext, label: string, withListener: boolean, 
   return { requests: result.requests, failed: result.failed, failures: result.failures, cold, recoveryMs, notRecovered, actions };
 }
 
+function describe(e: ChaosEvent | undefined): string {
+  if (e === undefined) return 'none';
+  const app = `app${e.instance + 1}`;
+  switch (e.action) {
+    case 'restart':
+      return `supervisorctl restart ${app}`;
+    case 'kill-instance':
+      return `kill -9 of ${app}`;
+    case 'stop-start':
+      return `stop and start of ${app}`;
+    case 'kill-listener':
+      return 'kill -9 of the listener';
+    case 'reload-haproxy':
+      return 'a haproxy soft reload';
+  }
+}
+
 async function run(ctx: BenchContext): Promise<string> {
   const seed = ctx.seed ?? randomInt(0, 2 ** 32 - 1);
   const durationMs = ctx.quick ? 15_000 : 40_000;
   const events = chaosEvents(seed, { instances: INSTANCES, durationMs, minGapMs: 500, maxGapMs: 2000 });
-  ctx.progress(`seed ${seed} (again with --seed ${seed}); ${events.length} about ${durationMs / 1000} s of pauses between them per side`);
+  ctx.progress(`seed ${seed} (again with --seed ${seed}); ${events.length} events, about ${durationMs / 1000} s of pauses between them per side`);
   const checks = await runSide(ctx, 'health checks alone', false, events);
   const listener = await runSide(ctx, 'with the listener', true, events);
 
@@ -147,7 +164,8 @@ async function run(ctx: BenchContext): Promise<string> {
         `after the other with 0.5-2 s between them: supervisorctl restart ×${a.restart}, kill -9 of an instance ` +
         `×${a['kill-instance']}, stop, 0.5-2 s, start ×${a['stop-start']}, kill -9 of the listener ×${a['kill-listener']} ` +
         `(nothing to kill with health checks alone), haproxy soft reload (-sf) ×${a['reload-haproxy']}. Both haproxys have ` +
-        `haproxy.cfg.example's reload settings; only the listener's side has the server state file. "Served cold": ` +
+        `haproxy.cfg.example's reload settings; only the listener's side has the server state file. The last event, ` +
+        `after which the time until every server is UP again is taken, is ${describe(events[events.length - 1])}. "Served cold": ` +
         `visitor requests an instance answered before it was warm, counted by the instance. "Failed": no 2xx answer.`,
     ) +
     '\n' +
