@@ -27,6 +27,8 @@ export interface ChaosStack {
   readonly withListener: boolean;
   /** Servers whose `show stat` status is not exactly UP, with what it is. */
   notUp(): Promise<Record<string, string>>;
+  /** Every instance answers its site warm when asked directly (not as a visitor). */
+  allWarm(): Promise<boolean>;
   /** Visitor requests answered by an instance that was still cold, over every process of every instance. */
   coldVisits(): Promise<number>;
   /** Pid supervisord reports for a program; 0 when it is not running. */
@@ -116,7 +118,8 @@ export async function startChaosStack(
     return out;
   };
   await waitFor(async () => Object.keys(await notUp()).length === 0, { timeoutMs: 30_000, what: `every server of ${BACKEND} UP` });
-  await waitFor(async () => (await Promise.all(ports.map(warm))).every(Boolean), { timeoutMs: 30_000, what: 'every instance warm' });
+  const allWarm = async (): Promise<boolean> => (await Promise.all(ports.map(warm))).every(Boolean);
+  await waitFor(allWarm, { timeoutMs: 30_000, what: 'every instance warm' });
 
   return {
     hap,
@@ -125,6 +128,7 @@ export async function startChaosStack(
     siteUrl: `http://127.0.0.1:${frontendPort}/site`,
     withListener: opts.withListener,
     notUp,
+    allWarm,
     async coldVisits() {
       const all = await Promise.all(names.map((n) => readVisits(appDir, n)));
       return all.reduce((sum, visits) => sum + visits.filter((v) => v.cold).length, 0);

@@ -22,7 +22,10 @@ interface SideResult {
   readonly failed: number;
   readonly failures: Readonly<Record<string, number>>;
   readonly cold: number;
-  /** From the end of the last event's action until every server shows UP; NaN if not within RECOVERY_TIMEOUT_MS. */
+  /**
+   * From the end of the last event's action until every server shows UP and every instance is warm (all
+   * capacity back, none of it cold); NaN if not within RECOVERY_TIMEOUT_MS.
+   */
   readonly recoveryMs: number;
   readonly notRecovered: Readonly<Record<string, string>>;
   readonly actions: Readonly<Record<ChaosAction, number>>;
@@ -85,7 +88,7 @@ async function runSide(ctx: BenchContext, label: string, withListener: boolean, 
   let notRecovered: Record<string, string> = {};
   while (Date.now() - end < RECOVERY_TIMEOUT_MS) {
     notRecovered = await stack.notUp();
-    if (Object.keys(notRecovered).length === 0) {
+    if (Object.keys(notRecovered).length === 0 && (await stack.allWarm())) {
       recoveryMs = Date.now() - end;
       break;
     }
@@ -138,7 +141,7 @@ async function run(ctx: BenchContext): Promise<string> {
       n((r) => r.requests, count, 'requests'),
       n((r) => r.failed, count, 'failed'),
       n((r) => r.cold, count, 'served cold'),
-      n((r) => r.recoveryMs, duration, 'last event done → all UP'),
+      n((r) => r.recoveryMs, duration, 'last event done → all UP and warm'),
     ],
   });
   const a = listener.actions;
@@ -149,7 +152,9 @@ async function run(ctx: BenchContext): Promise<string> {
   const extra = notes
     .flatMap(([name, r]) => [
       Object.keys(r.failures).length > 0 ? `failures, ${name}: ${formatFailures(r.failures)}` : null,
-      Number.isNaN(r.recoveryMs) ? `not all UP ${RECOVERY_TIMEOUT_MS / 1000} s after the last event, ${name}: ${JSON.stringify(r.notRecovered)}` : null,
+      Number.isNaN(r.recoveryMs)
+        ? `not all UP and warm ${RECOVERY_TIMEOUT_MS / 1000} s after the last event, ${name}: not UP ${JSON.stringify(r.notRecovered)}`
+        : null,
     ])
     .filter((l) => l !== null)
     .map((l) => `${l}\n`)
@@ -165,7 +170,8 @@ async function run(ctx: BenchContext): Promise<string> {
         `×${a['kill-instance']}, stop, 0.5-2 s, start ×${a['stop-start']}, kill -9 of the listener ×${a['kill-listener']} ` +
         `(nothing to kill with health checks alone), haproxy soft reload (-sf) ×${a['reload-haproxy']}. Both haproxys have ` +
         `haproxy.cfg.example's reload settings; only the listener's side has the server state file. The last event, ` +
-        `after which the time until every server is UP again is taken, is ${describe(events[events.length - 1])}. "Served cold": ` +
+        `after which the time until every server is UP and every instance warm is taken, is ` +
+        `${describe(events[events.length - 1])}. "Served cold": ` +
         `visitor requests an instance answered before it was warm, counted by the instance. "Failed": no 2xx answer.`,
     ) +
     '\n' +
