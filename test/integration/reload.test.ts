@@ -92,8 +92,8 @@ afterAll(async () => {
 });
 
 /**
- * a restarted and kept cold, b stopped, c warm; a reload under load; then a made warm. Returns nothing:
- * every assertion is about what the apps and HAProxy recorded.
+ * a restarted and kept cold, b stopped, c warm; HAProxy reloaded under load; then a made warm. Asserts on
+ * what the apps counted and what HAProxy and the listener recorded, never on timing.
  */
 async function reloadScenario(reload: () => Promise<void>): Promise<void> {
   for (const n of NAMES) await shows(n, 'UP');
