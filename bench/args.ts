@@ -6,6 +6,7 @@ export const USAGE = `usage: npm run bench [-- NAME…] [-- --quick] [-- --keep]
   --keep    keep each benchmark's temp dir (configs and logs)
   --seed N  the seed of chaos's random event stream (default: a fresh one, printed)
   BENCH_LISTENER_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' profiles the listener of protocol and memory
+  BENCH_LISTENER_STARTSECS=N sets startsecs of chaos's listener (default: supervisord's, 1)
 `;
 
 export interface BenchArgs {

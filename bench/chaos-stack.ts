@@ -67,7 +67,13 @@ function warm(port: number): Promise<boolean> {
 }
 
 export async function startChaosStack(
-  opts: { readonly dir: string; readonly instances: number; readonly withListener: boolean },
+  opts: {
+    readonly dir: string;
+    readonly instances: number;
+    readonly withListener: boolean;
+    /** `startsecs` of the listener's section; supervisord's default (1) when null. */
+    readonly listenerStartsecs: number | null;
+  },
   teardown: Teardown,
 ): Promise<ChaosStack> {
   const supDir = join(opts.dir, 'supervisor');
@@ -103,7 +109,8 @@ export async function startChaosStack(
   const sections = names.map((n, i) => countingProgram(supDir, appDir, n, ports[i] as number, env));
   if (opts.withListener) {
     const configPath = await writeListenerConfig(supDir, listenerIni(socket, stateFile, names));
-    sections.push(listenerProgram(supDir, configPath));
+    const extra = opts.listenerStartsecs === null ? [] : [`startsecs = ${opts.listenerStartsecs}`];
+    sections.push(listenerProgram(supDir, configPath, { extra }));
   }
   const sup = await teardown.own('supervisord', startSupervisord({ dir: supDir, programs: sections.join('\n') }), (s) => s.stop());
   if (opts.withListener) await waitForResync(supDir);

@@ -70,8 +70,22 @@ async function play(stack: ChaosStack, e: ChaosEvent): Promise<void> {
   }
 }
 
+/**
+ * BENCH_LISTENER_STARTSECS=N sets the listener's `startsecs`: supervisord sends events only to a listener that
+ * is RUNNING, so after a kill -9 of the listener, events wait until startsecs has passed.
+ */
+function listenerStartsecs(env: NodeJS.ProcessEnv): number | null {
+  const raw = env['BENCH_LISTENER_STARTSECS'];
+  if (raw === undefined || raw === '') return null;
+  if (!/^\d+$/.test(raw)) throw new Error(`BENCH_LISTENER_STARTSECS must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
 async function runSide(ctx: BenchContext, label: string, withListener: boolean, events: readonly ChaosEvent[]): Promise<SideResult> {
-  const stack = await startChaosStack({ dir: join(ctx.dir, withListener ? 'listener' : 'checks'), instances: INSTANCES, withListener }, ctx.teardown);
+  const stack = await startChaosStack(
+    { dir: join(ctx.dir, withListener ? 'listener' : 'checks'), instances: INSTANCES, withListener, listenerStartsecs: listenerStartsecs(process.env) },
+    ctx.teardown,
+  );
   const coldBefore = await stack.coldVisits();
   const load = await startLoad({ url: stack.siteUrl, concurrency: CLIENTS, timeoutMs: REQUEST_TIMEOUT_MS });
   ctx.teardown.add(`load (${label})`, () => load.kill());
@@ -101,6 +115,9 @@ async function runSide(ctx: BenchContext, label: string, withListener: boolean, 
   await stack.hap.stop();
   return { requests: result.requests, failed: result.failed, failures: result.failures, cold, recoveryMs, notRecovered, actions };
 }
+
+const startsecsNote = (n: number | null): string =>
+  n === null ? "supervisord's default startsecs (1)" : `startsecs = ${n} (BENCH_LISTENER_STARTSECS)`;
 
 function describe(e: ChaosEvent | undefined): string {
   if (e === undefined) return 'none';
@@ -171,7 +188,8 @@ async function run(ctx: BenchContext): Promise<string> {
         `(nothing to kill with health checks alone), haproxy soft reload (-sf) ×${a['reload-haproxy']}. Both haproxys have ` +
         `haproxy.cfg.example's reload settings; only the listener's side has the server state file. The last event, ` +
         `after which the time until every server is UP and every instance warm is taken, is ` +
-        `${describe(events[events.length - 1])}. "Served cold": ` +
+        `${describe(events[events.length - 1])}. The listener's supervisord section has ` +
+        `${startsecsNote(listenerStartsecs(process.env))}. "Served cold": ` +
         `visitor requests an instance answered before it was warm, counted by the instance. "Failed": no 2xx answer.`,
     ) +
     '\n' +
