@@ -6,8 +6,8 @@ import { pathToFileURL } from 'node:url';
 import type { Teardown } from '../demo/teardown.js';
 import { startHaproxy, statusFromShowStat, statsCommand, type HaproxyInstance } from '../test/support/haproxy.js';
 import { ROOT, slowAppPath } from '../test/support/paths.js';
-import { freePort } from '../test/support/ports.js';
-import { listenerProgram, waitForListenerSettled, writeListenerConfig } from '../test/support/programs.js';
+import { freePort, withFreshPorts } from '../test/support/ports.js';
+import { appsListening, listenerProgram, waitForListenerSettled, writeListenerConfig } from '../test/support/programs.js';
 import { startSupervisord, type SupervisordInstance } from '../test/support/supervisord.js';
 import { waitFor } from '../test/support/wait.js';
 
@@ -65,7 +65,15 @@ function program(dir: string, name: string, port: number): string {
   ].join('\n');
 }
 
-export async function startMaintStack(opts: MaintStackOptions, teardown: Teardown): Promise<MaintStack> {
+/** Starts it; a start that lost a port to another process before binding it is made again with fresh ports. */
+export function startMaintStack(opts: MaintStackOptions, teardown: Teardown): Promise<MaintStack> {
+  return withFreshPorts(
+    (attempt) => startOnce(attempt === 1 ? opts : { ...opts, dir: join(opts.dir, `attempt-${attempt}`) }, teardown),
+    async () => undefined, // startOnce stops what it started before it throws
+  );
+}
+
+async function startOnce(opts: MaintStackOptions, teardown: Teardown): Promise<MaintStack> {
   const supDir = join(opts.dir, 'supervisor');
   const names = Array.from({ length: opts.programs }, (_, i) => `svc${i + 1}`);
   const ports = await Promise.all(names.map(() => freePort()));
@@ -90,7 +98,17 @@ export async function startMaintStack(opts: MaintStackOptions, teardown: Teardow
     ...names.map((n, i) => program(supDir, n, ports[i] as number)),
     listenerProgram(supDir, configPath, { extra: ['autostart = false'] }),
   ].join('\n');
-  const sup = await teardown.own('supervisord', startSupervisord({ dir: supDir, programs: sections }), (s) => s.stop());
+  const sup = await teardown.own('supervisord', startSupervisord({ dir: supDir, programs: sections }), (s) => s.stop()).catch(
+    async (e: unknown) => {
+      await hap.stop();
+      throw e;
+    },
+  );
+  await appsListening(supDir, names, 60_000).catch(async (e: unknown) => {
+    await sup.stop();
+    await hap.stop();
+    throw e;
+  });
   const Rpc = await loadRpc();
   const rpc = new Rpc({ url: sup.url, username: null, password: null, timeoutMs: 30_000 });
   const listenerLog = join(supDir, 'listener.log');

@@ -16,6 +16,8 @@ export interface LoadWorkerData {
 export interface LoadWorkerResult {
   readonly requests: number;
   readonly failed: number;
+  /** Answers the app marked as rendered cold (`X-Slow-App: cold`). */
+  readonly cold: number;
   readonly latenciesMs: Float64Array<ArrayBuffer>;
   readonly failures: Record<string, number>;
   readonly durationMs: number;
@@ -25,7 +27,7 @@ export interface LoadWorkerResult {
 // otherwise spin, flooding the counts with failures of one kind and starving the event loop.
 const ERROR_PAUSE_MS = 20;
 
-type Outcome = { readonly ok: true } | { readonly ok: false; readonly why: string };
+type Outcome = { readonly ok: true; readonly cold: boolean } | { readonly ok: false; readonly why: string };
 
 function once(url: URL, agent: Agent, timeoutMs: number): Promise<Outcome> {
   return new Promise((resolve) => {
@@ -38,8 +40,9 @@ function once(url: URL, agent: Agent, timeoutMs: number): Promise<Outcome> {
     };
     const req = request(url, { agent, method: 'GET' }, (res) => {
       const status = res.statusCode ?? 0;
+      const cold = res.headers['x-slow-app'] === 'cold';
       res.on('error', (e: NodeJS.ErrnoException) => finish({ ok: false, why: e.code ?? e.message }));
-      res.on('end', () => finish(status >= 200 && status < 300 ? { ok: true } : { ok: false, why: `HTTP ${status}` }));
+      res.on('end', () => finish(status >= 200 && status < 300 ? { ok: true, cold } : { ok: false, why: `HTTP ${status}` }));
       res.resume(); // the body is not looked at, but must be read for the connection to be reused
     });
     req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })));
@@ -54,6 +57,7 @@ async function main(port: NonNullable<typeof parentPort>, data: LoadWorkerData):
   const latencies: number[] = [];
   const failures: Record<string, number> = {};
   let failed = 0;
+  let cold = 0;
   let stopping = false;
   port.once('message', () => {
     stopping = true;
@@ -65,7 +69,9 @@ async function main(port: NonNullable<typeof parentPort>, data: LoadWorkerData):
       const t0 = performance.now();
       const outcome = await once(url, agent, data.timeoutMs);
       latencies.push(performance.now() - t0);
-      if (!outcome.ok) {
+      if (outcome.ok) {
+        if (outcome.cold) cold++;
+      } else {
         failed++;
         failures[outcome.why] = (failures[outcome.why] ?? 0) + 1;
         await new Promise((r) => setTimeout(r, ERROR_PAUSE_MS));
@@ -77,6 +83,7 @@ async function main(port: NonNullable<typeof parentPort>, data: LoadWorkerData):
   const result: LoadWorkerResult = {
     requests: latencies.length,
     failed,
+    cold,
     latenciesMs: new Float64Array(latencies),
     failures,
     durationMs: performance.now() - started,

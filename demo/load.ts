@@ -18,7 +18,7 @@ export async function startLoad(opts: LoadOptions): Promise<Load> {
   const worker = new Worker(new URL('./load-worker.js', import.meta.url), { workerData: opts });
   const result = new Promise<LoadResult>((resolve, reject) => {
     worker.once('message', (r: LoadWorkerResult) =>
-      resolve({ requests: r.requests, failed: r.failed, latenciesMs: Array.from(r.latenciesMs), failures: r.failures, durationMs: r.durationMs }),
+      resolve({ requests: r.requests, failed: r.failed, cold: r.cold, latenciesMs: Array.from(r.latenciesMs), failures: r.failures, durationMs: r.durationMs }),
     );
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`load worker exited (code ${code}) before reporting`)));

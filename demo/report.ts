@@ -1,30 +1,66 @@
-// What the demo prints at the end: the table, what its figures mean, and where the logs are.
+// What the demo prints at the end: the table, the trade-off it measured, and how the figures were taken.
 
 import type { DemoSettings } from './settings.js';
-import { formatFailures, formatMs, renderTable, type PhaseStats } from './table.js';
+import { formatFailures, formatLimit, formatMs, formatSeconds, mean, renderTable, type PhaseStats } from './table.js';
 
 export const PHASE_A = 'health checks alone';
 export const PHASE_B = 'with the listener';
 
 const seconds = (ms: number): string => `${ms / 1000} s`;
+const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
 
-export function explain(a: PhaseStats, b: PhaseStats, s: DemoSettings): string {
-  const fall = /fall (\d+)/.exec(s.check)?.[1] ?? '?';
+/** What visitors got in one phase: cold answers, slow ones, failures. */
+function visitors(p: PhaseStats, slowMs: number): string {
+  return (
+    `${plural(p.cold, 'request was', 'requests were')} answered cold, ${p.slow} took over ${formatLimit(slowMs)} ` +
+    `(max ${formatMs(p.max)}), ${p.failed} failed`
+  );
+}
+
+/** The measured trade-off in plain words: only what the figures of `a` (health checks) and `b` (listener) say. */
+export function conclude(a: PhaseStats, b: PhaseStats, slowMs: number): string {
+  const backA = a.back.map((r) => r.ms);
+  const backB = b.back.map((r) => r.ms);
+  const meanA = mean(backA);
+  const meanB = mean(backB);
+  const later = meanB > meanA;
+  const times = `${formatSeconds(meanB)} on average (slowest ${formatSeconds(Math.max(...backB))}) against ` +
+    `${formatSeconds(meanA)} (slowest ${formatSeconds(Math.max(...backA))}) with ${PHASE_A}`;
+  const parts = [
+    later
+      ? `${capital(PHASE_B)}, an instance came back into service later after its restart: ${times}, because it ` +
+        `is put back only once its warm-up has passed.`
+      : `${capital(PHASE_B)}, an instance came back into service after ${times}.`,
+    `With ${PHASE_A}, ${visitors(a, slowMs)}; ${PHASE_B}, ${visitors(b, slowMs)}.`,
+  ];
+  if (later && b.cold === 0 && b.failed === 0 && (a.cold > 0 || a.failed > 0)) {
+    parts.push(
+      `The trade-off measured here: each instance was out of service ${formatSeconds(meanB - meanA)} longer on ` +
+        `average, and no visitor got a cold instance or a failed request.`,
+    );
+  }
+  return `Conclusion: ${parts.join(' ')}`;
+}
+
+/** How the figures were taken, and what each row counts. */
+export function explain(s: DemoSettings): string {
   const rise = /rise (\d+)/.exec(s.check)?.[1] ?? '?';
   const inter = /inter (\S+)/.exec(s.check)?.[1] ?? '?';
   return (
-    `Both phases restarted all ${s.instances} instances in turn with \`supervisorctl restart\` under the same ` +
-    `steady load (${s.clients} keep-alive clients on /site through HAProxy); a restarted instance opens its port ` +
-    `${seconds(s.app.listenDelayMs)} after it starts and takes ${seconds(s.app.coldMs)} per page until it has served ` +
-    `${s.app.warmAfter} pages, while /health answers at once. With health checks alone, HAProxy notices an ` +
-    `instance is gone only after ${fall} failed checks (inter ${inter}); requests sent to it meanwhile are refused ` +
-    `and retried on another server (retry-on, option redispatch), which keeps failures rare in this setup. The start ` +
-    `side is what hurts: HAProxy sends visitors to the instance again as soon as /health passes ${rise} times, ` +
-    `while it is still cold — ${a.slow} requests took over ${seconds(s.slowMs)} (max ${formatMs(a.max)}), ` +
-    `${a.failed} failed. With the ` +
-    `listener, a server goes to maint the moment supervisord reports the restart, and comes back only after a ` +
-    `warm-up request to /site has answered within ${seconds(s.slowMs)}: ${b.slow} slow, ${b.failed} failed ` +
-    `(max ${formatMs(b.max)}). p50 is the typical page; p99 and max are what the unlucky visitors got.`
+    `How it was measured: both phases restart all ${s.instances} instances one after another with ` +
+    `\`supervisorctl restart\`, the next once HAProxy shows the previous one UP again, under the same load: ` +
+    `${s.clients} keep-alive clients requesting /site through HAProxy, each sending its next request when the previous ` +
+    `one is answered. A restarted instance opens its port ${seconds(s.app.listenDelayMs)} after it starts; its first ` +
+    `${s.app.warmAfter} pages take ${seconds(s.app.coldMs)} each and are marked cold; /health answers at once. The ` +
+    `phases last different times because the instances come back at different times, so the table gives requests ` +
+    `per second (every request, failed ones too, over the phase length). It is not the site's capacity: a client ` +
+    `sends nothing while it waits, so the client time spent on pages over ${formatLimit(s.slowMs)} lowers it, and so ` +
+    `does whatever else the machine is doing. Failed, answered cold and slower than ${formatLimit(s.slowMs)} are ` +
+    `counts over the whole phase, which holds the same ${s.instances} restarts in both. ` +
+    `Back in service is the time from \`supervisorctl restart\` until HAProxy shows the server UP again: with ${PHASE_A}, ` +
+    `once /health has passed ${rise} checks (inter ${inter}); ${PHASE_B}, once its warm-up request to /site has ` +
+    `answered within ${formatLimit(s.slowMs)} and it has set the server ready. p50 is the typical page; p99 and max ` +
+    `are what the unlucky visitors got.`
   );
 }
 
@@ -32,9 +68,11 @@ export function report(a: PhaseStats, b: PhaseStats, failures: readonly [string,
   const lines = [renderTable([a, b], s.slowMs)];
   for (const [phase, f] of failures) if (Object.keys(f).length > 0) lines.push(`failures, ${phase}: ${formatFailures(f)}`);
   if (lines.length > 1) lines.push('');
-  lines.push(wrap(explain(a, b, s), 100), '');
+  lines.push(wrap(conclude(a, b, s.slowMs), 100), '', wrap(explain(s), 100), '');
   return lines.join('\n');
 }
+
+const capital = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** Greedy word wrap, so the paragraph reads well in a terminal. */
 export function wrap(text: string, width: number): string {

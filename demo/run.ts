@@ -3,11 +3,11 @@
 import { requireBinary, type BinaryName } from '../test/support/binaries.js';
 import { requireBuiltCli } from '../test/support/paths.js';
 import { makeTempDir, removeDir } from '../test/support/tmp.js';
-import { runPhase, type PhaseOptions } from './phase.js';
+import { runPhase, type PhaseOptions, type PhaseResult } from './phase.js';
 import { PHASE_A, PHASE_B, report } from './report.js';
 import { parseArgs, USAGE, type DemoSettings } from './settings.js';
 import { startStack, warmInstances } from './stack.js';
-import { summarize } from './table.js';
+import { formatSeconds, summarize, type BackInService } from './table.js';
 import { Teardown } from './teardown.js';
 
 const t0 = Date.now();
@@ -34,6 +34,12 @@ function missingBinaries(): string[] {
   return missing;
 }
 
+const backInService = (p: PhaseResult): BackInService[] => p.restarts.map((r) => ({ program: r.program, ms: r.backAfterMs }));
+
+/** A phase in one progress line: a rate, not a count, since the phases last different times. */
+const phaseLine = (p: PhaseResult): string =>
+  `${formatSeconds(p.load.durationMs)}, ${Math.round((p.load.requests / p.load.durationMs) * 1000)} requests/s, ${p.load.failed} failed`;
+
 /** Runs both phases and prints the report; `run.dir` is set as soon as the temp dir exists. */
 async function demo(s: DemoSettings, teardown: Teardown, run: { dir?: string }): Promise<void> {
   const dir = await makeTempDir('shdemo-');
@@ -59,22 +65,24 @@ async function demo(s: DemoSettings, teardown: Teardown, run: { dir?: string }):
     requestTimeoutMs: s.requestTimeoutMs,
     settleMs: s.settleMs,
     restartTimeoutMs: 60_000,
-    onRestart: (r) =>
-      progress(`  ${r.program}: pid ${r.oldPid} → pid ${r.newPid}, UP again after ${(r.backAfterMs / 1000).toFixed(1)} s`),
+    // After Ctrl-C the restart in progress may still finish against a stack being stopped: not worth a line.
+    onRestart: (r) => {
+      if (!teardown.started) progress(`  ${r.program}: pid ${r.oldPid} → pid ${r.newPid}, back in service after ${formatSeconds(r.backAfterMs)}`);
+    },
   };
 
   progress(`phase A, ${PHASE_A}: rolling restart under load (${s.clients} clients on /site)`);
   const a = await runPhase(stack, phase, teardown);
-  progress(`phase A done: ${a.load.requests} requests, ${a.load.failed} failed`);
+  progress(`phase A done: ${phaseLine(a)}`);
 
   const listenerPid = await stack.startListener(30_000);
   progress(`listener pid ${listenerPid} started, resynced, through supervisord's backlog; all servers UP`);
   progress(`phase B, ${PHASE_B}: the same rolling restart under the same load`);
   const b = await runPhase(stack, phase, teardown);
-  progress(`phase B done: ${b.load.requests} requests, ${b.load.failed} failed`);
+  progress(`phase B done: ${phaseLine(b)}`);
 
-  const rowA = summarize(PHASE_A, a.load, s.slowMs);
-  const rowB = summarize(PHASE_B, b.load, s.slowMs);
+  const rowA = summarize(PHASE_A, a.load, backInService(a), s);
+  const rowB = summarize(PHASE_B, b.load, backInService(b), s);
   process.stdout.write(
     `\n${report(
       rowA,

@@ -2,7 +2,7 @@
 // A stand-in for a slow-starting Zope/Plone instance, for tests, the demo and benchmarks (plain Node, no deps).
 //
 // Settings come from the environment or from --kebab-case arguments (arguments win):
-//   PORT             port on 127.0.0.1 (required; HOST to change the address)
+//   PORT             port on 127.0.0.1 (required; 0: one the kernel picks, named in the log; HOST to change the address)
 //   LISTEN_DELAY_MS  open the port only after this long (a Zope boot), default 0
 //   COLD_MS          how long each site request takes while cold, default 1000
 //   WARM_AFTER       site requests answered before the app is warm, default 3
@@ -97,7 +97,7 @@ server.on('error', (e) => {
 });
 
 later(cfg.listenDelayMs, () =>
-  server.listen(cfg.port, cfg.host, () => log(`listening on ${cfg.host}:${cfg.port} cold_ms=${cfg.coldMs} warm_after=${cfg.warmAfter}`)),
+  server.listen(cfg.port, cfg.host, () => log(`listening on ${cfg.host}:${server.address().port} cold_ms=${cfg.coldMs} warm_after=${cfg.warmAfter}`)),
 );
 
 const shutdown = (signal) => {

@@ -3,8 +3,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startHaproxy, statusFromShowStat, type HaproxyInstance } from '../test/support/haproxy.js';
-import { freePort } from '../test/support/ports.js';
-import { appProgram, listenerProgram, waitForListenerSettled, writeListenerConfig } from '../test/support/programs.js';
+import { freePort, withFreshPorts } from '../test/support/ports.js';
+import { appProgram, appsListening, listenerProgram, waitForListenerSettled, writeListenerConfig } from '../test/support/programs.js';
 import { startSupervisord, type SupervisordInstance } from '../test/support/supervisord.js';
 import { waitFor } from '../test/support/wait.js';
 import { Teardown } from './teardown.js';
@@ -75,9 +75,17 @@ function listenerIni(socket: string, servers: readonly Server[], warmupTimeout: 
 
 /**
  * Starts haproxy (frontend on a free loopback port, backend `site` with health checks) and supervisord
- * running the apps and the listener, each registered with `teardown` as soon as it runs.
+ * running the apps and the listener, each registered with `teardown` as soon as it runs. A start that lost
+ * a port to another process before binding it is stopped and made again with fresh ports, in a subdirectory.
  */
-export async function startStack(opts: StackOptions, teardown: Teardown): Promise<Stack> {
+export function startStack(opts: StackOptions, teardown: Teardown): Promise<Stack> {
+  return withFreshPorts(
+    (attempt) => startOnce(attempt === 1 ? opts : { ...opts, dir: join(opts.dir, `attempt-${attempt}`) }, teardown),
+    async () => undefined, // startOnce stops what it started before it throws
+  );
+}
+
+async function startOnce(opts: StackOptions, teardown: Teardown): Promise<Stack> {
   const supDir = join(opts.dir, 'supervisor');
   await mkdir(supDir, { recursive: true });
   const servers: Server[] = [];
@@ -115,7 +123,20 @@ export async function startStack(opts: StackOptions, teardown: Teardown): Promis
     ),
     listenerProgram(supDir, configPath, { extra: [`autostart = ${String(opts.listenerAutostart)}`] }),
   ].join('\n');
-  const sup = await teardown.own('supervisord', startSupervisord({ dir: supDir, programs }), (s) => s.stop());
+  const sup = await teardown.own('supervisord', startSupervisord({ dir: supDir, programs }), (s) => s.stop()).catch(async (e: unknown) => {
+    await hap.stop();
+    throw e;
+  });
+  // The apps bind ports picked above; one that lost its port makes this start fail (stops are idempotent).
+  await appsListening(
+    supDir,
+    servers.map((s) => s.name),
+    opts.app.listenDelayMs + 30_000,
+  ).catch(async (e: unknown) => {
+    await sup.stop();
+    await hap.stop();
+    throw e;
+  });
 
   const listenerLogPath = join(supDir, 'listener.log');
   const statuses = async (): Promise<Record<string, string>> => {

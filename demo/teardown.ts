@@ -32,6 +32,11 @@ export class Teardown {
     return owned;
   }
 
+  /** True once run() has been called: what is still running is being stopped. */
+  get started(): boolean {
+    return this.running !== null;
+  }
+
   /** Runs every step once, newest first; a failing step is reported and the rest still run. */
   run(): Promise<void> {
     this.running ??= this.runAll();

@@ -1,7 +1,7 @@
 // The built listener as supervisord runs it, driven over its pipes: exact protocol bytes, exit codes, stderr logs.
 
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { runCli } from '../support/cli.js';
 import { frame } from '../support/frames.js';
 import { requireBuiltCli } from '../support/paths.js';
 import { makeTempDir, removeDir } from '../support/tmp.js';
+import { waitFor } from '../support/wait.js';
 
 let dir: string;
 let configPath: string;
@@ -31,6 +32,8 @@ interface Session {
   end(): void;
   kill(signal: NodeJS.Signals): void;
   waitFor(text: string): Promise<void>;
+  /** Bytes the process has read from any fd so far (Linux /proc/PID/io `rchar`). */
+  readBytes(): number;
   readonly exit: Promise<number | null>;
 }
 
@@ -54,6 +57,7 @@ function startListener(): Session {
     write: (data) => child.stdin.write(data),
     end: () => child.stdin.end(),
     kill: (signal) => child.kill(signal),
+    readBytes: () => Number(/^rchar: (\d+)$/m.exec(readFileSync(`/proc/${child.pid}/io`, 'utf8'))?.[1] ?? NaN),
     async waitFor(text) {
       const deadline = Date.now() + 10_000;
       while (!out.includes(text)) {
@@ -81,8 +85,10 @@ describe('the listener over its pipes', () => {
     // Split mid-character and across frames, as a pipe may deliver it.
     const two = Buffer.from(event('STOPPED', 'STOPPING', 2) + event('STARTING', 'STOPPED', 3, 'other'));
     const cut = two.indexOf(Buffer.from('é')) + 1; // inside the two bytes of é
+    const read = l.readBytes();
     l.write(two.subarray(0, cut));
-    await new Promise((r) => setTimeout(r, 50));
+    // The rest only once the listener has read this part, so that it sees the split.
+    await waitFor(() => l.readBytes() >= read + cut || undefined, { timeoutMs: 10_000, what: 'the listener to read the first part' });
     l.write(two.subarray(cut));
     await l.waitFor(`READY\n${ACK}${ACK}${ACK}`);
     l.end();

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { startHaproxy, type HaproxyInstance } from '../support/haproxy.js';
-import { freePort } from '../support/ports.js';
-import { appProgram, listenerProgram, writeListenerConfig } from '../support/programs.js';
+import { freePort, withFreshPorts } from '../support/ports.js';
+import { appProgram, appsListening, listenerProgram, writeListenerConfig } from '../support/programs.js';
 import { startSupervisord, type SupervisordInstance } from '../support/supervisord.js';
 import { makeTempDir, removeDir } from '../support/tmp.js';
 import { waitFor } from '../support/wait.js';
@@ -51,7 +51,8 @@ heartbeat = 1s
 url = ${sup.url}
 `;
 
-beforeAll(async () => {
+/** Starts the file's haproxy, supervisord, apps and listener on ports picked now. */
+async function start(): Promise<void> {
   dir = await makeTempDir('shc-');
   for (const n of ALL) ports[n] = await freePort();
   fePort = await freePort();
@@ -112,6 +113,7 @@ warmup = /site
 deadline = 3s
 `,
   );
+  await appsListening(dir, ALL);
   // A running site that the listener joins: it finds every program RUNNING and ready, and leaves them so.
   await waitFor(
     async () => {
@@ -122,13 +124,18 @@ deadline = 3s
   );
   expect((await sup.ctl('start', 'listener')).code).toBe(0);
   for (const n of ALL) await shows(n, 'no check');
-}, 90_000);
+}
 
-afterAll(async () => {
+async function teardown(): Promise<void> {
   await sup?.stop();
   await hap?.stop();
   if (dir !== undefined) await removeDir(dir);
-});
+}
+
+// The binaries bind ports picked a moment earlier: a start that lost one is torn down and tried again.
+beforeAll(() => withFreshPorts(start, teardown), 180_000);
+
+afterAll(teardown);
 
 describe('check', () => {
   it('a good config: every line ok, exit 0', async () => {

@@ -5,9 +5,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHaproxy, type HaproxyInstance } from '../support/haproxy.js';
-import { freePort } from '../support/ports.js';
+import { freePort, withFreshPorts } from '../support/ports.js';
 import { isAlive } from '../support/process.js';
-import { appProgram, listenerLog as readLog, listenerProgram, waitForResync, writeListenerConfig } from '../support/programs.js';
+import { appProgram, appsListening, listenerLog as readLog, listenerProgram, waitForResync, writeListenerConfig } from '../support/programs.js';
 import { startSupervisord, type SupervisordInstance } from '../support/supervisord.js';
 import { makeTempDir, removeDir } from '../support/tmp.js';
 import { waitFor } from '../support/wait.js';
@@ -31,7 +31,8 @@ async function listenerPid(): Promise<number> {
   return Number((await sup.ctl('pid', 'listener')).stdout.trim());
 }
 
-beforeAll(async () => {
+/** Starts the file's haproxy, supervisord, apps and listener on ports picked now. */
+async function start(): Promise<void> {
   dir = await makeTempDir('shs-');
   for (const n of NAMES) ports[n] = await freePort();
   hap = await startHaproxy({
@@ -73,14 +74,20 @@ servers = site/%(process_name)s
       listenerProgram(dir, configPath, { bufferSize: 1 }),
     ].join('\n');
   sup = await startSupervisord({ dir: join(dir, 'sup'), programs: supervisorSections(true) });
+  await appsListening(dir, NAMES);
   await waitForResync(dir);
-}, 60_000);
+}
 
-afterAll(async () => {
+async function teardown(): Promise<void> {
   await sup?.stop();
   await hap?.stop();
   if (dir !== undefined) await removeDir(dir);
-});
+}
+
+// The binaries bind ports picked a moment earlier: a start that lost one is torn down and tried again.
+beforeAll(() => withFreshPorts(start, teardown), 120_000);
+
+afterAll(teardown);
 
 describe('faults on the supervisord side', () => {
   it('events lost from a tiny buffer during a burst → poolserial gap → resync → every server right', async () => {

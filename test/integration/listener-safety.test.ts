@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { startHaproxy, type HaproxyInstance } from '../support/haproxy.js';
 import { requireBuiltCli, ROOT } from '../support/paths.js';
-import { freePort } from '../support/ports.js';
-import { appProgram, listenerLog as readLog, listenerProgram, waitForResync, writeListenerConfig } from '../support/programs.js';
+import { freePort, withFreshPorts } from '../support/ports.js';
+import { appProgram, appsListening, listenerLog as readLog, listenerProgram, waitForResync, writeListenerConfig } from '../support/programs.js';
 import { startSupervisord, type SupervisordInstance } from '../support/supervisord.js';
 import { makeTempDir, removeDir } from '../support/tmp.js';
 import { waitFor } from '../support/wait.js';
@@ -29,7 +29,7 @@ const shows = (server: string, prefix: string): Promise<void> => hap.waitStatus(
 const logged = (re: RegExp, what: string): Promise<unknown> =>
   waitFor(async () => re.test(await listenerLog()) || undefined, { timeoutMs: 20_000, what });
 
-beforeAll(async () => {
+async function start(): Promise<void> {
   dir = await makeTempDir('shs-');
   for (const n of NAMES) ports[n] = await freePort();
   hap = await startHaproxy({
@@ -92,16 +92,22 @@ on_deadline = ready
       ),
     ].join('\n'),
   });
+  await appsListening(dir, NAMES);
   await waitForResync(dir);
   await shows('web', 'UP');
   await shows('other', 'UP');
-});
+}
 
-afterAll(async () => {
+async function teardown(): Promise<void> {
   await sup?.stop();
   await hap?.stop();
-  if (dir !== undefined && process.env.KEEP === undefined) await removeDir(dir);
-});
+  if (dir !== undefined) await removeDir(dir);
+}
+
+// The binaries bind ports picked a moment earlier: a start that lost one is torn down and tried again.
+beforeAll(() => withFreshPorts(start, teardown), 120_000);
+
+afterAll(teardown);
 
 describe('restart and the listener', () => {
   it('restart --maint: the STOPPING it causes never puts the server back to drain (on_stopping = drain)', async () => {
@@ -122,6 +128,8 @@ describe('restart and the listener', () => {
 
 describe('a warm-up that throws', () => {
   it('ends as failed, says why, and leaves the servers in maint (on_deadline = maint)', async () => {
+    // Restarted, so that the listener warms them up (at its start it may find them running and ready).
+    expect((await sup.ctl('restart', 'boom', 'boomready')).code).toBe(0);
     await logged(/level=error msg="warm-up failed" process=boom:boom error="injected fault: [^"]*__throw__" then="servers stay in maint"/, 'the failed warm-up of boom');
     expect(await hap.serverStatus('site', 'boom')).toMatch(/^MAINT/);
   });

@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { requireBinary } from './binaries.js';
-import { freePort } from './ports.js';
+import { asPortInUse, freePort } from './ports.js';
 import { descendants, reapPids, spawnLogged, terminate, waitUntilReady, type Spawned } from './process.js';
 import { waitFor } from './wait.js';
 
@@ -77,6 +77,8 @@ export interface HaproxyInstance {
 
 const CMD_TIMEOUT_MS = 5000;
 const START_TIMEOUT_MS = 10_000;
+/** haproxy's alert when a port it was given is taken (a frontend or a tcp stats socket). */
+const HAPROXY_PORT_IN_USE = /cannot bind socket \(Address already in use\)/;
 
 /** Sends `command\n` and reads until HAProxy closes (non-interactive mode: one command per connection). */
 export function statsCommand(socket: string, command: string, timeoutMs = CMD_TIMEOUT_MS): Promise<string> {
@@ -193,6 +195,8 @@ export async function startHaproxy(opts: HaproxyOptions): Promise<HaproxyInstanc
       name: 'haproxy',
       logPath,
       timeoutMs: START_TIMEOUT_MS,
+    }).catch((e: unknown) => {
+      throw asPortInUse(e, HAPROXY_PORT_IN_USE);
     });
     return p;
   };

@@ -3,6 +3,7 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { requireBuiltCli, slowAppPath } from './paths.js';
+import { PortInUseError } from './ports.js';
 import { waitFor } from './wait.js';
 
 /** Environment of a slow-app (see demo/slow-app.mjs): PORT, LISTEN_DELAY_MS, COLD_MS, WARM_AFTER, NEVER_WARM, HANG. */
@@ -27,6 +28,25 @@ export function appProgram(dir: string, name: string, env: AppEnv, extra: readon
     ...extra,
     '',
   ].join('\n');
+}
+
+/**
+ * Resolves once each named app (its stderr at dir/NAME.err, as appProgram puts it) says it listens. Throws
+ * PortInUseError as soon as one says its port was taken (slow-app exits on EADDRINUSE), so that the caller
+ * can start again with fresh ports.
+ */
+export async function appsListening(dir: string, names: readonly string[], timeoutMs = 20_000): Promise<void> {
+  const said = async (name: string): Promise<string> => readFile(join(dir, `${name}.err`), 'utf8').catch(() => '');
+  const taken = await waitFor(
+    async () => {
+      const logs = await Promise.all(names.map(said));
+      const clashed = names.filter((_, i) => logs[i]?.includes('EADDRINUSE'));
+      if (clashed.length > 0) return clashed;
+      return logs.every((l) => l.includes('listening on')) ? [] : undefined;
+    },
+    { timeoutMs, intervalMs: 50, what: `${names.join(', ')} to listen (${dir}/NAME.err)` },
+  );
+  if (taken.length > 0) throw new PortInUseError(`the port of ${taken.join(', ')} was taken`);
 }
 
 /** The `[eventlistener:listener]` section running dist/cli.js with the config at configPath. */

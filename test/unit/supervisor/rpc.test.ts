@@ -206,11 +206,9 @@ describe('SupervisorRpc over a unix socket', () => {
 
   it('a server that never answers times out as a transport error', async () => {
     handler = () => undefined;
-    const t0 = Date.now();
     const e = await rejection(rpc({ timeoutMs: 150 }).getState());
     expect(e).toBeInstanceOf(XmlRpcTransportError);
     expect(e.message).toMatch(/no answer within 150 ms/);
-    expect(Date.now() - t0).toBeLessThan(1500);
   });
 
   it('a body that stops half way also times out', async () => {
