@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readVisits, setCold, countingProgram } from '../support/counting.js';
 import { fieldFromShowStat, startHaproxy, type HaproxyInstance, type HaproxyOptions } from '../support/haproxy.js';
-import { freePort } from '../support/ports.js';
-import { listenerLog, listenerProgram, waitForResync, writeListenerConfig } from '../support/programs.js';
+import { freePort, withFreshPorts } from '../support/ports.js';
+import { appsListening, listenerLog, listenerProgram, waitForResync, writeListenerConfig } from '../support/programs.js';
 import { isMaint, readServerStateFile } from '../support/server-state.js';
 import { startSupervisord, type SupervisordInstance } from '../support/supervisord.js';
 import { makeTempDir, removeDir } from '../support/tmp.js';
@@ -41,7 +41,7 @@ async function moreRequests(v: Visitors, n: number): Promise<void> {
   await waitFor(() => v.done >= from + n, { timeoutMs: 15_000, what: `${n} more visitor requests` });
 }
 
-beforeAll(async () => {
+async function start(): Promise<void> {
   dir = await makeTempDir('shrl-');
   appDir = join(dir, 'apps');
   stateFile = join(dir, 'server-state');
@@ -82,14 +82,20 @@ ${NAMES.map((n) => `[program:${n}]\nservers = ${BACKEND}/${n}\nwarmup = /site\n`
     dir: join(dir, 'sup'),
     programs: [...NAMES.map((n) => countingProgram(dir, appDir, n, ports[n])), listenerProgram(dir, configPath)].join('\n'),
   });
+  await appsListening(dir, NAMES);
   await waitForResync(dir);
-}, 60_000);
+}
 
-afterAll(async () => {
+async function teardown(): Promise<void> {
   await sup?.stop();
   await hap?.stop();
   if (dir !== undefined) await removeDir(dir);
-});
+}
+
+// The binaries bind ports picked a moment earlier: a start that lost one is torn down and tried again.
+beforeAll(() => withFreshPorts(start, teardown), 120_000);
+
+afterAll(teardown);
 
 /**
  * a restarted and kept cold, b stopped, c warm; HAProxy reloaded under load; then a made warm. Asserts on
