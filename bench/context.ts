@@ -4,6 +4,8 @@ import type { Teardown } from '../demo/teardown.js';
 
 export interface BenchContext {
   readonly quick: boolean;
+  /** `--seed N`, for benchmarks drawing random events; null: draw a fresh seed (and print it). */
+  readonly seed: number | null;
   /** A fresh temp dir of its own, removed afterwards. */
   readonly dir: string;
   /** Everything the benchmark starts is registered here, so Ctrl-C or a failure stops it. */

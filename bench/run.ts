@@ -7,12 +7,14 @@ import { requireBuiltCli } from '../test/support/paths.js';
 import { makeTempDir, removeDir } from '../test/support/tmp.js';
 import { parseBenchArgs, USAGE } from './args.js';
 import type { Benchmark } from './context.js';
+import { chaos } from './chaos.js';
 import { memory } from './memory.js';
 import { protocol } from './protocol.js';
 import { rolling } from './rolling.js';
+import { softReloads } from './soft-reloads.js';
 import { stopToMaint } from './stop-maint.js';
 
-const BENCHMARKS: readonly Benchmark[] = [rolling, protocol, memory, stopToMaint];
+const BENCHMARKS: readonly Benchmark[] = [rolling, protocol, memory, stopToMaint, softReloads, chaos];
 
 const t0 = Date.now();
 const elapsed = (since: number): string => `${((Date.now() - since) / 1000).toFixed(1)} s`;
@@ -20,7 +22,7 @@ const progress = (line: string): void => {
   process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
 };
 
-async function runOne(b: Benchmark, quick: boolean, keep: boolean, stopping: Promise<never>): Promise<boolean> {
+async function runOne(b: Benchmark, quick: boolean, keep: boolean, seed: number | null, stopping: Promise<never>): Promise<boolean> {
   const started = Date.now();
   const dir = await makeTempDir(`shbench-${b.name}-`);
   const teardown = new Teardown(progress);
@@ -31,7 +33,7 @@ async function runOne(b: Benchmark, quick: boolean, keep: boolean, stopping: Pro
   progress(`${b.name}: ${b.title}${quick ? ' (quick)' : ''}`);
   let ok = true;
   try {
-    const work = b.run({ quick, dir, teardown, progress: (l) => progress(`${b.name}: ${l}`) });
+    const work = b.run({ quick, seed, dir, teardown, progress: (l) => progress(`${b.name}: ${l}`) });
     work.catch(() => undefined); // after an interruption it may fail against things being torn down
     const report = await Promise.race([work, stopping]);
     process.stdout.write(`== ${b.name}: ${b.title}${quick ? ' (quick)' : ''}\n${report}(${b.name} took ${elapsed(started)})\n\n`);
@@ -62,7 +64,7 @@ async function main(): Promise<number> {
     process.stderr.write(`bench: ${(e as Error).message}\n`);
     return 1;
   }
-  const { names, quick, keep } = parsed.args;
+  const { names, quick, keep, seed } = parsed.args;
   let signalled = false;
   const stopping = new Promise<never>((_, reject) => {
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -82,7 +84,7 @@ async function main(): Promise<number> {
   let failed = 0;
   for (const b of BENCHMARKS.filter((x) => names.includes(x.name))) {
     if (signalled) break;
-    if (!(await runOne(b, quick, keep, stopping))) failed++;
+    if (!(await runOne(b, quick, keep, seed, stopping))) failed++;
   }
   const outcome = signalled ? ', interrupted' : failed > 0 ? `, ${failed} failed to run` : '';
   process.stdout.write(`${names.length} benchmark(s) in ${elapsed(t0)}${outcome}\n`);

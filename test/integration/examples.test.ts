@@ -49,7 +49,7 @@ beforeAll(async () => {
     rewrite(await example('supervisor-haproxy.ini.example'), [
       ['/run/haproxy/admin.sock', hap.sockets[0] as string],
       ['unix:///var/run/supervisor.sock', `unix://${join(supDir, 'supervisor.sock')}`],
-      ['/run/supervisor-haproxy.json', join(dir, 'state.json')],
+      ['/var/lib/supervisor-haproxy/', `${dir}/`],
     ]),
   );
   const confD = join(dir, 'conf.d');
@@ -89,7 +89,9 @@ describe('supervisor-haproxy.ini.example', () => {
     expect(config.supervisor.url).toBe('unix:///var/run/supervisor.sock');
     expect(config.haproxy.sockets.map((s) => s.label)).toEqual(['/run/haproxy/admin.sock']);
     expect(config.rules.map((r) => r.section)).toEqual(['program:instance1', 'program:instance2']);
-    expect(config.listener.stateFile).toBe('/run/supervisor-haproxy.json');
+    expect(config.listener.stateFile).toBe('/var/lib/supervisor-haproxy/state.json');
+    // The same path as haproxy.cfg.example's server-state-file.
+    expect(config.haproxy.serverStateFiles).toEqual(['/var/lib/supervisor-haproxy/server-state']);
   });
 });
 
@@ -98,6 +100,12 @@ describe('haproxy.cfg.example', () => {
     const r = await runCaptured(requireBinary('haproxy'), ['-c', '-f', join(ROOT, 'haproxy.cfg.example')], { timeoutMs: 10_000 });
     expect(r.stdout + r.stderr).toContain('Configuration file is valid');
     expect(r.code).toBe(0);
+  });
+
+  it('loads the server state file the INI example names, in every backend', async () => {
+    const text = await example('haproxy.cfg.example');
+    expect(text).toMatch(/^\s+server-state-file \/var\/lib\/supervisor-haproxy\/server-state$/m);
+    expect(text).toMatch(/^\s+load-server-state-from-file global$/m);
   });
 
   it('has the admin-level, group-writable socket the other examples name', async () => {

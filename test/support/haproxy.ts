@@ -5,7 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { requireBinary } from './binaries.js';
 import { asPortInUse, freePort } from './ports.js';
-import { spawnLogged, terminate, waitUntilReady, type Spawned } from './process.js';
+import { descendants, reapPids, spawnLogged, terminate, waitUntilReady, type Spawned } from './process.js';
 import { waitFor } from './wait.js';
 
 export type SocketLevel = 'admin' | 'operator' | 'user';
@@ -43,11 +43,19 @@ export interface HaproxyOptions {
   /** Extra lines for `global` and `defaults` (later lines win, e.g. another `timeout server`). */
   readonly global?: readonly string[];
   readonly defaults?: readonly string[];
+  /** Master-worker mode (`haproxy -W -db`, a foreground master): reload() sends SIGUSR2 to the master. */
+  readonly masterWorker?: boolean;
+  /**
+   * Seamless foreground reloads: the first (unix) stats socket gets `expose-fd listeners` and reload() passes
+   * `-x` with it, so the new process takes over the listening sockets instead of binding its own.
+   */
+  readonly exposeListeners?: boolean;
 }
 
 export interface HaproxyInstance {
-  /** Pid of the running haproxy; changes on restart(). */
+  /** Pid of the running haproxy (the master in master-worker mode); changes on restart() and a foreground reload(). */
   readonly pid: number;
+  readonly masterWorker: boolean;
   readonly dir: string;
   readonly configPath: string;
   readonly logPath: string;
@@ -63,6 +71,14 @@ export interface HaproxyInstance {
   stop(): Promise<void>;
   /** stop() and start again with the same config and ports: all runtime state is lost. */
   restart(): Promise<void>;
+  /**
+   * A soft reload as operators do it: in the foreground, a new `haproxy -db -f cfg -sf OLDPID` (the old
+   * process finishes its connections and exits); in master-worker mode, SIGUSR2 to the master. Resolves once
+   * `show info` on the first socket names a new worker Pid.
+   */
+  reload(): Promise<void>;
+  /** `Pid:` of `show info` on the first socket: the process (or worker) that answers the stats socket now. */
+  workerPid(): Promise<number>;
 }
 
 const CMD_TIMEOUT_MS = 5000;
@@ -87,19 +103,25 @@ export function statsCommand(socket: string, command: string, timeoutMs = CMD_TI
   });
 }
 
-/** `status` of one server from `show stat` CSV, looked up by header name (128 columns, one named `-`). */
-export function statusFromShowStat(csv: string, server: string): string | undefined {
+/** One column of one server's row in `show stat` CSV, looked up by header name (128 columns, one named `-`). */
+export function fieldFromShowStat(csv: string, server: string, field: string): string | undefined {
   const lines = csv.split('\n');
   const header = lines.find((l) => l.startsWith('# '));
   if (header === undefined) return undefined;
   const cols = header.slice(2).split(',');
   const sv = cols.indexOf('svname');
-  const st = cols.indexOf('status');
+  const col = cols.indexOf(field);
+  if (col < 0) return undefined;
   for (const line of lines) {
     const cells = line.split(',');
-    if (!line.startsWith('#') && cells[sv] === server) return cells[st];
+    if (!line.startsWith('#') && cells[sv] === server) return cells[col];
   }
   return undefined;
+}
+
+/** `status` of one server from `show stat` CSV. */
+export function statusFromShowStat(csv: string, server: string): string | undefined {
+  return fieldFromShowStat(csv, server, 'status');
 }
 
 function renderConfig(opts: HaproxyOptions, sockets: readonly { line: string }[]): string {
@@ -135,7 +157,7 @@ function renderConfig(opts: HaproxyOptions, sockets: readonly { line: string }[]
   return out.join('\n') + '\n';
 }
 
-/** Starts `haproxy -db -f <dir>/haproxy.cfg` and waits until its first stats socket answers `show info`. */
+/** Starts `haproxy [-W] -db -f <dir>/haproxy.cfg` and waits until its first stats socket answers `show info`. */
 export async function startHaproxy(opts: HaproxyOptions): Promise<HaproxyInstance> {
   const bin = requireBinary('haproxy');
   await mkdir(opts.dir, { recursive: true });
@@ -150,7 +172,8 @@ export async function startHaproxy(opts: HaproxyOptions): Promise<HaproxyInstanc
       used.add(s.level);
       const path = join(opts.dir, `${base}.sock`);
       const group = s.group === undefined ? '' : ` group ${s.group}`;
-      return { address: path, line: `stats socket ${path} mode ${s.mode ?? '600'} level ${s.level}${group}` };
+      const expose = i === 0 && opts.exposeListeners === true ? ' expose-fd listeners' : '';
+      return { address: path, line: `stats socket ${path} mode ${s.mode ?? '600'} level ${s.level}${group}${expose}` };
     }),
   );
   const sockets = socketSpecs.map((s) => s.address);
@@ -161,22 +184,49 @@ export async function startHaproxy(opts: HaproxyOptions): Promise<HaproxyInstanc
   const first = sockets[0];
   if (first === undefined) throw new Error('startHaproxy: at least one stats socket is needed');
 
-  const launch = async (): Promise<Spawned> => {
-    // -db: foreground, no daemon, alerts and warnings on stderr (→ haproxy.log).
-    const proc = await spawnLogged(bin, ['-db', '-f', configPath], { logPath });
-    await waitUntilReady(proc, async () => (await statsCommand(first, 'show info', 1000)).includes('Name: HAProxy'), {
+  const workerPid = async (): Promise<number> => {
+    const m = /^Pid: (\d+)$/m.exec(await statsCommand(first, 'show info', 1000));
+    if (m === null) throw new Error(`haproxy ${first}: no Pid in show info`);
+    return Number(m[1]);
+  };
+  const masterWorker = opts.masterWorker === true;
+  // Every haproxy ever started here, old processes of a soft reload included: stop() ends each one by pid.
+  const started: Spawned[] = [];
+  /** Starts haproxy and waits until a process other than `notPid` answers `show info` on the first socket. */
+  const launch = async (extra: readonly string[], notPid: number | null): Promise<Spawned> => {
+    // -db: foreground, no daemon, alerts and warnings on stderr (→ haproxy.log). With -W, -db keeps the master in front.
+    const args = [...(masterWorker ? ['-W'] : []), '-db', '-f', configPath, ...extra];
+    const p = await spawnLogged(bin, args, { logPath });
+    started.push(p);
+    await waitUntilReady(p, async () => (notPid === null ? (await statsCommand(first, 'show info', 1000)).includes('Name: HAProxy') : (await workerPid()) !== notPid), {
       name: 'haproxy',
       logPath,
       timeoutMs: START_TIMEOUT_MS,
     }).catch((e: unknown) => {
       throw asPortInUse(e, HAPROXY_PORT_IN_USE);
     });
-    return proc;
+    return p;
   };
 
-  let proc = await launch();
+  let proc = await launch([], null);
   const stop = async (): Promise<void> => {
-    await terminate(proc, 3000);
+    // Workers of a master (current and old ones still finishing) are known only before it goes.
+    const children = started.flatMap((p) => (p.exit === null ? descendants(p.pid) : []));
+    await Promise.all(started.map((p) => terminate(p, 3000)));
+    await reapPids(children, 3000);
+  };
+  const reload = async (): Promise<void> => {
+    const before = await workerPid();
+    if (!masterWorker) {
+      proc = await launch([...(opts.exposeListeners === true ? ['-x', first] : []), '-sf', String(before)], before);
+      return;
+    }
+    proc.child.kill('SIGUSR2');
+    await waitUntilReady(proc, async () => (await workerPid()) !== before, {
+      name: 'haproxy master after SIGUSR2',
+      logPath,
+      timeoutMs: START_TIMEOUT_MS,
+    });
   };
   const serverStatus = async (backend: string, server: string): Promise<string> => {
     const csv = await statsCommand(first, `show stat ${backend} 4 -1`);
@@ -188,6 +238,7 @@ export async function startHaproxy(opts: HaproxyOptions): Promise<HaproxyInstanc
     get pid() {
       return proc.pid;
     },
+    masterWorker,
     dir: opts.dir,
     configPath,
     logPath,
@@ -204,7 +255,9 @@ export async function startHaproxy(opts: HaproxyOptions): Promise<HaproxyInstanc
     stop,
     async restart() {
       await stop();
-      proc = await launch();
+      proc = await launch([], null);
     },
+    reload,
+    workerPid,
   };
 }
