@@ -4,7 +4,7 @@ import { ProtocolError } from '../errors.js';
 import type { RawEvent } from './protocol.js';
 import { PROCESS_STATES, type ProcessName, type ProcessState } from './types.js';
 
-/** The header fields every event carries (reference §1.2). */
+/** The header fields every event carries. */
 export interface EventMeta {
   readonly ver: string;
   /** `[supervisord] identifier=`, `supervisor` by default. */
@@ -23,7 +23,7 @@ export type ProcessStateEvent = {
   /** The new state: the event name's suffix. */
   readonly state: ProcessState;
   readonly fromState: ProcessState | null;
-  /** Absent for STARTING, BACKOFF, FATAL; 0 for STOPPED after BACKOFF (reference §1.3). */
+  /** Absent for STARTING, BACKOFF, FATAL; 0 for STOPPED after BACKOFF. */
   readonly pid: number | null;
   /** Only STARTING and BACKOFF carry it. */
   readonly tries: number | null;
@@ -40,7 +40,7 @@ export interface GroupEvent {
 export interface TickEvent {
   readonly kind: 'tick';
   readonly meta: EventMeta;
-  /** Epoch seconds of the 5 s / 60 s / 3600 s boundary, not of delivery (reference §5). */
+  /** Epoch seconds of the 5 s / 60 s / 3600 s boundary, not of delivery. */
   readonly when: number;
 }
 
@@ -62,7 +62,7 @@ export function decodeEvent(raw: RawEvent): SupervisorEvent {
   const name = meta.eventname;
   if (name.startsWith(STATE_PREFIX)) return decodeProcessState(meta, raw.payload);
   if (name === 'PROCESS_GROUP_ADDED' || name === 'PROCESS_GROUP_REMOVED') {
-    // The group payload ends in a newline that supervisord counts in len (reference §1.3).
+    // The group payload ends in a newline that supervisord counts in len.
     const body = raw.payload.endsWith('\n') ? raw.payload.slice(0, -1) : raw.payload;
     const fields = payloadFields(meta, body);
     return {
@@ -97,7 +97,7 @@ function decodeMeta(header: Readonly<Record<string, string>>): EventMeta {
 }
 
 function decodeProcessState(meta: EventMeta, payload: string): ProcessStateEvent {
-  // The new state is only in the event name; from_state is always the previous one (reference §1.3).
+  // The new state is only in the event name; from_state is always the previous one.
   const state = processState(meta, 'eventname', meta.eventname.slice(STATE_PREFIX.length));
   const fields = payloadFields(meta, payload);
   const from = fields.get('from_state');

@@ -2,12 +2,12 @@
 
 import { ProtocolError } from '../errors.js';
 
-/** First thing a listener writes, and again after every result (reference §1.1). */
+/** First thing a listener writes, and again after every result. */
 export const READY = 'READY\n';
 
 /**
  * "Processed". Exactly this: `RESULT 3\nOK\n` or FAIL count as a rejection and supervisord redelivers the
- * event in a tight loop (reference §1.1, §4.6).
+ * event in a tight loop.
  */
 export const RESULT_OK = 'RESULT 2\nOK';
 
@@ -45,7 +45,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  *
  * supervisord counts `len` in Unicode code points (Python `len(str)`), not bytes and not UTF-16 units, so the
  * payload is measured by counting UTF-8 lead bytes; a byte-counting reader desyncs on the first non-ASCII
- * name (reference §1.2). Each input byte is looked at once and each frame is concatenated at most once, so
+ * name. Each input byte is looked at once and each frame is concatenated at most once, so
  * byte-by-byte input stays linear. Frames may straddle chunks anywhere, including inside a UTF-8 sequence.
  *
  * After a ProtocolError the parser is dead: every later call throws the same error. Frames completed earlier
@@ -149,7 +149,7 @@ export class EventParser {
   private parseHeader(line: string): Record<string, string> {
     if (line === '') throw new ProtocolError('empty header line');
     const fields: Record<string, string> = {};
-    // supervisord writes `key:value` tokens separated by single spaces (reference §1.2). Scanned by hand:
+    // supervisord writes `key:value` tokens separated by single spaces. Scanned by hand:
     // this runs once per event and split() + slice() per token was the parser's main cost.
     for (let start = 0; start <= line.length; ) {
       let stop = line.indexOf(' ', start);
