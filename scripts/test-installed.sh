@@ -43,4 +43,5 @@ npx vitest run --project integration \
   test/integration/commands.test.ts \
   test/integration/examples.test.ts \
   test/integration/nonroot.test.ts \
+  test/integration/reload.test.ts \
   "$@"

@@ -9,7 +9,7 @@ import { SocketApplier } from '../reconcile/applier.js';
 import { Controller } from '../reconcile/controller.js';
 import { DesiredState } from '../reconcile/desired.js';
 import { buildSnapshot } from '../reconcile/snapshot.js';
-import { StateFileWriter } from '../reconcile/state-file.js';
+import { readPreviousSnapshot, StateFileWriter } from '../reconcile/snapshot-file.js';
 import { runEventChannel, type ChannelEnd, type ChunkSource, type TokenSink } from '../supervisor/channel.js';
 import { SupervisorRpc } from '../supervisor/rpc.js';
 import type { ProcessName } from '../supervisor/types.js';
@@ -68,6 +68,9 @@ export async function listen(opts: ListenOptions): Promise<number> {
         });
   const self = selfName(opts.env);
   let stateFile: StateFileWriter | null = null;
+  // What the listener before this one warmed: at start-up, a process it finds running and ready is
+  // adopted only if it is that same incarnation (it may have been restarted while no listener ran).
+  const previous = config.listener.stateFile === null ? null : await readPreviousSnapshot(config.listener.stateFile, log);
   const controller: Controller = new Controller({
     config,
     desired,
@@ -78,6 +81,7 @@ export async function listen(opts: ListenOptions): Promise<number> {
     rpc,
     self,
     onChange: () => stateFile?.changed(),
+    previous: previous?.processes ?? null,
   });
   if (config.listener.stateFile !== null) {
     stateFile = new StateFileWriter(

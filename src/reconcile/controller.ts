@@ -31,6 +31,8 @@ export interface ControllerDeps {
   readonly self: ProcessName | null;
   /** Called after anything a snapshot shows has changed (for the state file). */
   readonly onChange?: () => void;
+  /** What the previous listener's state file said of each process (by namespec); null when none. */
+  readonly previous?: Readonly<Record<string, ProcessSnapshot>> | null;
 }
 
 export type { WarmupStatus } from './snapshot.js';
@@ -236,6 +238,17 @@ export class Controller implements ResyncSubject {
     this.deps.desired.set(t.servers, immediateState(action, t.rule.onStopping), owner);
     if (action === 'warm_then_ready') this.startWarmup(t);
     this.deps.onChange?.();
+  }
+
+  /**
+   * Whether a process found RUNNING may be the incarnation a previous listener warmed: true unless the
+   * previous listener's record says it warmed another pid, or never finished warming this one.
+   */
+  wasWarm(t: Tracked, pid: number | null): boolean {
+    const before = this.deps.previous?.[namespec(t.name)];
+    if (before === undefined) return true;
+    const warmed = before.warmup === 'passed' || before.warmup === 'forced-ready' || before.warmup === 'none';
+    return before.state === 'RUNNING' && warmed && pid !== null && before.pid === pid;
   }
 
   adopt(t: Tracked, pid: number | null): void {

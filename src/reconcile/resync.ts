@@ -16,6 +16,8 @@ export interface ResyncSubject {
   /** The tracked process for a name, or null when no rule maps it. */
   track(name: ProcessName): Resyncable | null;
   transition(t: Resyncable, state: ProcessState, pid: number | null): void;
+  /** Whether a process found RUNNING may be the incarnation a previous listener warmed. */
+  wasWarm(t: Resyncable, pid: number | null): boolean;
   /** Found RUNNING and already ready in HAProxy: known as running, servers left ready. */
   adopt(t: Resyncable, pid: number | null): void;
   /** Gone from supervisord (`update` removed it): servers to maint, forgotten. */
@@ -122,7 +124,8 @@ export class Resync {
       return;
     }
     const process = namespec(t.name);
-    if (t.state === null && info.state === 'RUNNING' && (await this.alreadyReady(t.servers))) {
+    // Ready in HAProxy is not warm: a process restarted while no listener ran is ready there, and cold.
+    if (t.state === null && info.state === 'RUNNING' && this.subject.wasWarm(t, livePid) && (await this.alreadyReady(t.servers))) {
       if (t.lastEventSeq > seqAtStart) return;
       this.deps.log.info('resync: running and ready in haproxy; left ready', { process });
       this.subject.adopt(t, livePid);

@@ -86,10 +86,8 @@ on_deadline = ready
       app('other'),
       app('boom'),
       app('boomready'),
-      listenerProgram(dir, configPath).replace(
-        `command = ${process.execPath} ${requireBuiltCli()}`,
-        `command = ${process.execPath} --import ${INJECT} ${requireBuiltCli()}`,
-      ),
+      // The built listener with a fault injected (see INJECT), whatever $SUPERVISOR_HAPROXY_LISTENER says.
+      listenerProgram(dir, configPath, { command: [process.execPath, '--import', INJECT, requireBuiltCli()] }),
     ].join('\n'),
   });
   await appsListening(dir, NAMES);

@@ -53,11 +53,11 @@ export async function appsListening(dir: string, names: readonly string[], timeo
 export function listenerProgram(
   dir: string,
   configPath: string,
-  opts: { name?: string; events?: string; bufferSize?: number; extra?: readonly string[] } = {},
+  opts: { name?: string; events?: string; bufferSize?: number; extra?: readonly string[]; command?: readonly string[] } = {},
 ): string {
   return [
     `[eventlistener:${opts.name ?? 'listener'}]`,
-    `command = ${listenerCommand().join(' ')} --config ${configPath}`,
+    `command = ${(opts.command ?? listenerCommand()).join(' ')} --config ${configPath}`,
     `events = ${opts.events ?? 'PROCESS_STATE,PROCESS_GROUP'}`,
     `buffer_size = ${opts.bufferSize ?? 100}`,
     'autorestart = true',

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../../src/clock.js';
 import { parseConfig } from '../../../src/config/parse.js';
 import { memoryLogger } from '../../../src/log.js';
+import type { ProcessSnapshot } from '../../../src/reconcile/snapshot.js';
 import { Controller } from '../../../src/reconcile/controller.js';
 import { DesiredState } from '../../../src/reconcile/desired.js';
 import type { ProcessStateEvent, SupervisorEvent } from '../../../src/supervisor/events.js';
@@ -60,7 +61,11 @@ function ev(
   };
 }
 
-function setup(infos: ProcessInfo[] | 'down' | null = [], probeResult: (url: string) => ProbeResult = () => ({ ok: true, status: 200, ms: 5 })) {
+function setup(
+  infos: ProcessInfo[] | 'down' | null = [],
+  probeResult: (url: string) => ProbeResult = () => ({ ok: true, status: 200, ms: 5 }),
+  previous: Record<string, ProcessSnapshot> | null = null,
+) {
   const log = memoryLogger();
   const desired = new DesiredState();
   const hap = new FakeHaproxy('/run/a.sock', {
@@ -94,6 +99,7 @@ function setup(infos: ProcessInfo[] | 'down' | null = [], probeResult: (url: str
     log,
     rpc,
     self: { group: 'listener', process: 'listener' },
+    previous,
   });
   const want = (server: string) => desired.get({ backend: 'site', server })?.state;
   return { controller, desired, hap, log, probes, state, want };
@@ -189,6 +195,21 @@ describe('Controller: resync', () => {
     await controller.whenResynced();
     expect(want('web1')).toBe('ready');
     expect(want('web2')).toBe('maint');
+    expect(want('never')).toBe('maint');
+    await vi.advanceTimersByTimeAsync(50);
+    expect(probes).toEqual(['http://127.0.0.1:8083/site']);
+    expect(want('never')).toBe('ready');
+  });
+
+  it("at start-up, RUNNING and ready is warmed all the same when the previous listener's record names another pid", async () => {
+    const warmed = (pid: number): ProcessSnapshot => ({ state: 'RUNNING', pid, warmup: 'passed', warmupAt: 0, tries: 1, lastError: null });
+    const { controller, want, probes } = setup([info('web1', 'RUNNING', 20), info('never', 'RUNNING', 21)], undefined, {
+      'web1:web1': warmed(20), // the same incarnation: adopted
+      'never:never': warmed(11), // restarted while no listener ran: cold, although HAProxy has it ready
+    });
+    controller.requestResync('start-up');
+    await controller.whenResynced();
+    expect(want('web1')).toBe('ready');
     expect(want('never')).toBe('maint');
     await vi.advanceTimersByTimeAsync(50);
     expect(probes).toEqual(['http://127.0.0.1:8083/site']);

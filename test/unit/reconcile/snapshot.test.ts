@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readListenerFile } from '../../../src/commands/listener-file.js';
 import { memoryLogger } from '../../../src/log.js';
 import { buildSnapshot, parseSnapshot, type ProcessSnapshot } from '../../../src/reconcile/snapshot.js';
-import { StateFileWriter } from '../../../src/reconcile/state-file.js';
+import { StateFileWriter } from '../../../src/reconcile/snapshot-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sh-state-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

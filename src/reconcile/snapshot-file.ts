@@ -1,9 +1,10 @@
-// Keeps the listener's state file up to date: coalesced, atomic writes (temp file + rename), off the event path.
+// Keeps the listener's own state file ([listener] state_file) up to date: coalesced, atomic writes, off the
+// event path; and reads what a previous listener left in it.
 
 import { errorText } from '../errors.js';
-import { rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { Logger } from '../log.js';
-import type { ListenerSnapshot } from './snapshot.js';
+import { parseSnapshot, type ListenerSnapshot } from './snapshot.js';
 
 export class StateFileWriter {
   private dirty = false;
@@ -54,5 +55,15 @@ export class StateFileWriter {
       }
       this.failing = true;
     }
+  }
+}
+
+/** What the previous listener wrote, or null when there is no usable file (said at debug: a first start). */
+export async function readPreviousSnapshot(path: string, log: Logger): Promise<ListenerSnapshot | null> {
+  try {
+    return parseSnapshot(await readFile(path, 'utf8'));
+  } catch (err) {
+    log.debug('no previous state file', { path, error: errorText(err) });
+    return null;
   }
 }
