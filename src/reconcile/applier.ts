@@ -10,6 +10,9 @@ import type { Logger } from '../log.js';
 import type { DesiredServer, DesiredState } from './desired.js';
 import { looser } from './policy.js';
 
+/** Least time between the starts of two passes; the first decision after a quiet spell goes out at once. */
+const PASS_GAP_MS = 10;
+
 export interface ApplierOptions {
   readonly clock: Clock;
   readonly log: Logger;
@@ -50,6 +53,7 @@ export class SocketApplier {
   private running = false;
   private loopDone: Promise<void> = Promise.resolve();
   private nextHeartbeat = 0;
+  private lastPassAt = Number.NEGATIVE_INFINITY;
   private readonly idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -108,8 +112,14 @@ export class SocketApplier {
       this.woken = false;
       try {
         if (this.opts.clock.now() >= this.nextHeartbeat) await this.heartbeat();
-        // Everything pending goes out in one pass, on one connection; what comes meanwhile, in the next.
-        if (this.running && (this.before !== null || this.pendingServers().length > 0)) await this.pass();
+        // Everything pending goes out in one pass, on one connection; what comes meanwhile, in the next,
+        // PASS_GAP_MS after this one began: a flood of events then costs a connection per gap, not per event.
+        if (this.running && (this.before !== null || this.pendingServers().length > 0)) {
+          const wait = this.lastPassAt + PASS_GAP_MS - this.opts.clock.now();
+          if (wait > 0) await this.idle(wait, true);
+          this.lastPassAt = this.opts.clock.now();
+          await this.pass();
+        }
         this.recovered();
         if (this.pendingServers().length === 0) this.notifyIdle();
         await this.idle(Math.max(0, this.nextHeartbeat - this.opts.clock.now()));

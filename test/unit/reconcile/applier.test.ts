@@ -33,6 +33,8 @@ function setup(opts: { dryRun?: boolean; stateFile?: string } = {}) {
 }
 
 const settle = () => vi.advanceTimersByTimeAsync(1);
+/** Past the least gap between two passes (10 ms): the next pass has gone out. */
+const nextPass = () => vi.advanceTimersByTimeAsync(20);
 
 describe('SocketApplier', () => {
   beforeEach(() => {
@@ -164,12 +166,12 @@ describe('SocketApplier', () => {
     await settle();
     hap.admin.set('plone/i1', 0x01); // `restart --maint` took it out before stopping the process
     desired.set([S1], 'drain', 'app:i1'); // the STOPPING that restart's stopProcess causes
-    await settle();
+    await nextPass();
     expect(hap.stateOf('plone/i1')).toBe('maint');
     expect(hap.commands).toEqual(['set server plone/i1 state ready']);
     expect(log.lines.join('')).toContain('msg="server state kept" socket=sock-a server=plone/i1 state=maint process=app:i1 instead_of=drain');
     desired.set([S1], 'maint', 'app:i1'); // STOPPED
-    await settle();
+    await nextPass();
     expect(hap.commands).toEqual(['set server plone/i1 state ready', 'set server plone/i1 state maint']);
     await applier.stop();
   });
@@ -207,7 +209,7 @@ describe('SocketApplier', () => {
     await settle();
     for (let i = 0; i < 3; i++) {
       desired.set([S1], 'maint', 'app:i1'); // STOPPING, STOPPED, STARTING
-      await settle();
+      await nextPass();
     }
     expect(hap.commands).toHaveLength(3);
     expect(log.lines.filter((l) => l.includes('msg="server state set"'))).toHaveLength(1);
@@ -238,5 +240,21 @@ describe('SocketApplier', () => {
     expect(readdirSync(dir)).toEqual(['server-state']);
     await applier.stop();
     rmSync(dir, { recursive: true });
+  });
+
+  it('sends the first decision after a quiet spell at once; in a burst, what comes during a pass shares the next', async () => {
+    const { desired, hap, applier } = setup();
+    await vi.advanceTimersByTimeAsync(100);
+    desired.set([S1], 'maint', 'app:i1');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(hap.connections).toBe(1);
+    desired.set([S2], 'maint', 'app:i2');
+    desired.set([S1], 'ready', 'app:i1');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(hap.connections).toBe(1);
+    await nextPass();
+    expect(hap.connections).toBe(2);
+    expect(hap.commands.slice(1)).toEqual(['set server plone/i1 state ready', 'set server plone/i2 state maint']);
+    await applier.stop();
   });
 });
