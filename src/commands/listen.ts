@@ -99,7 +99,7 @@ export async function listen(opts: ListenOptions): Promise<number> {
     dry_run: opts.dryRun,
   });
   for (const a of appliers) a.start();
-  controller.requestResync('start-up');
+  controller.start();
 
   // SIGTERM/SIGINT: stop reading stdin at once, so no event is acknowledged or acted on after this.
   const stopping = new AbortController();

@@ -56,6 +56,13 @@ export interface Tracked {
   lastEventSeq: number;
 }
 
+/**
+ * supervisord sends a listener events only once it is RUNNING, `startsecs` (1 s by default) after its start:
+ * until the first event comes, a restart in that window is seen only by asking, every STARTUP_POLL_MS.
+ */
+const STARTUP_POLL_MS = 250;
+const STARTUP_POLL_MAX_MS = 30_000;
+
 export class Controller implements ResyncSubject {
   private readonly known = new Map<string, Tracked | null>();
   eventSeq = 0;
@@ -63,6 +70,8 @@ export class Controller implements ResyncSubject {
   private lastSerial: number | null = null;
   private readonly resync: Resync;
   private readonly warmups = new Set<Promise<void>>();
+  private sawEvent = false;
+  private cancelPoll: (() => void) | null = null;
 
   constructor(private readonly deps: ControllerDeps) {
     this.resync = new Resync({ rpc: deps.rpc, apis: deps.apis, log: deps.log }, this);
@@ -71,6 +80,7 @@ export class Controller implements ResyncSubject {
   /** Called for every event, synchronously, just after it is acknowledged: decide now, do slow work later. */
   handleEvent(event: SupervisorEvent): void {
     const { meta } = event;
+    this.sawEvent = true;
     if (this.lastSerial === meta.serial && this.lastPoolserial === meta.poolserial) {
       // At-least-once delivery: the in-flight event comes again after a listener restart.
       this.deps.log.debug('duplicate event ignored', { serial: meta.serial });
@@ -135,7 +145,23 @@ export class Controller implements ResyncSubject {
   }
 
   /** Cancel warm-ups and wait for them to unwind. */
+  /** The start-up resync, then quiet ones every STARTUP_POLL_MS until supervisord's first event arrives. */
+  start(): void {
+    this.requestResync('start-up');
+    const { clock } = this.deps;
+    const until = clock.now() + STARTUP_POLL_MAX_MS;
+    const tick = (): void => {
+      this.cancelPoll = null;
+      if (this.sawEvent || clock.now() >= until) return;
+      this.resync.request('no event from supervisord yet', true);
+      this.cancelPoll = clock.timer(STARTUP_POLL_MS, tick);
+    };
+    this.cancelPoll = clock.timer(STARTUP_POLL_MS, tick);
+  }
+
   async stop(): Promise<void> {
+    this.cancelPoll?.();
+    this.cancelPoll = null;
     for (const t of this.processes()) t.warming?.abort(new Error('listener stopping'));
     await Promise.allSettled([...this.warmups]);
   }

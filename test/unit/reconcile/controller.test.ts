@@ -216,6 +216,25 @@ describe('Controller: resync', () => {
     expect(want('never')).toBe('ready');
   });
 
+  it('until the first event arrives, asks supervisord every 250 ms: a restart while events are not yet sent is seen', async () => {
+    const { controller, state, want, probes, log } = setup([info('web1', 'RUNNING', 20)]);
+    controller.start();
+    await controller.whenResynced();
+    await flush();
+    expect(want('web1')).toBe('ready');
+    expect(probes).toEqual([]); // found running and ready at start-up: adopted
+    // web1 restarted before supervisord sends the listener anything: a new pid, still cold.
+    state.infos = [info('web1', 'RUNNING', 21)];
+    await vi.advanceTimersByTimeAsync(260);
+    expect(log.lines.join('')).toMatch(/msg="resync: state differs" process=web1:web1 known=RUNNING actual=RUNNING known_pid=20 pid=21/);
+    expect(probes).toEqual(['http://127.0.0.1:8081/site']); // out of rotation and warmed up again
+    const calls = state.calls;
+    controller.handleEvent(ev('web2', 'STARTING', 'STOPPED'));
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(state.calls).toBe(calls);
+    await controller.stop();
+  });
+
   it('a poolserial jump triggers a resync that corrects every state', async () => {
     const { controller, state, want } = setup([info('web1', 'RUNNING', 20), info('web2', 'RUNNING', 21)]);
     controller.requestResync('start-up');
