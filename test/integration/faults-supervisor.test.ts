@@ -92,6 +92,11 @@ afterAll(teardown);
 describe('faults on the supervisord side', () => {
   it('events lost from a tiny buffer during a burst → poolserial gap → resync → every server right', async () => {
     for (const p of GRP) await shows(p, 'no check');
+    // Events flow once supervisord has the listener RUNNING; before that, the listener asks supervisord instead.
+    await waitFor(async () => (await listenerLog()).includes('msg="event received"') || undefined, {
+      timeoutMs: 10_000,
+      what: 'the listener to receive events',
+    });
     expect((await sup.ctl('stop', 'grp:*')).code).toBe(0);
     for (const p of GRP) await shows(p, 'MAINT', 10_000);
     const sup_log = await readFile(sup.logPath, 'utf8');
