@@ -1,5 +1,7 @@
 // The chaos benchmark's event stream: a pure function of a seed, so both sides of the comparison get the same one.
 
+import { prng } from '../test/support/frames.js';
+
 export type ChaosAction = 'restart' | 'kill-instance' | 'stop-start' | 'kill-listener' | 'reload-haproxy';
 
 export interface ChaosEvent {
@@ -30,21 +32,9 @@ const WEIGHTS: readonly (readonly [ChaosAction, number])[] = [
   ['reload-haproxy', 2],
 ];
 
-/** mulberry32: a small, fast PRNG with a 32-bit state, uniform in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The events of one run; the same seed and plan always give the same list. */
 export function chaosEvents(seed: number, plan: ChaosPlan): ChaosEvent[] {
-  const random = seededRandom(seed);
+  const random = prng(seed);
   const between = (lo: number, hi: number): number => Math.round(lo + random() * (hi - lo));
   const total = WEIGHTS.reduce((sum, [, w]) => sum + w, 0);
   const events: ChaosEvent[] = [];

@@ -2,10 +2,11 @@
 
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { startHaproxy, type HaproxyInstance } from '../support/haproxy.js';
-import { freePort, withFreshPorts } from '../support/ports.js';
+import { useStack } from '../support/hooks.js';
+import { freePort } from '../support/ports.js';
 import { appProgram, appsListening, listenerProgram, writeListenerConfig } from '../support/programs.js';
 import { startSupervisord, type SupervisordInstance } from '../support/supervisord.js';
 import { makeTempDir, removeDir } from '../support/tmp.js';
@@ -132,10 +133,7 @@ async function teardown(): Promise<void> {
   if (dir !== undefined) await removeDir(dir);
 }
 
-// The binaries bind ports picked a moment earlier: a start that lost one is torn down and tried again.
-beforeAll(() => withFreshPorts(start, teardown), 180_000);
-
-afterAll(teardown);
+useStack(start, teardown, 180_000);
 
 describe('check', () => {
   it('a good config: every line ok, exit 0', async () => {

@@ -3,9 +3,10 @@
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startHaproxy, type HaproxyInstance } from '../support/haproxy.js';
-import { freePort, withFreshPorts } from '../support/ports.js';
+import { useStack } from '../support/hooks.js';
+import { freePort } from '../support/ports.js';
 import { isAlive } from '../support/process.js';
 import { appProgram, appsListening, listenerLog as readLog, listenerProgram, waitForResync, writeListenerConfig } from '../support/programs.js';
 import { startSupervisord, type SupervisordInstance } from '../support/supervisord.js';
@@ -84,10 +85,7 @@ async function teardown(): Promise<void> {
   if (dir !== undefined) await removeDir(dir);
 }
 
-// The binaries bind ports picked a moment earlier: a start that lost one is torn down and tried again.
-beforeAll(() => withFreshPorts(start, teardown), 120_000);
-
-afterAll(teardown);
+useStack(start, teardown);
 
 describe('faults on the supervisord side', () => {
   it('events lost from a tiny buffer during a burst → poolserial gap → resync → every server right', async () => {

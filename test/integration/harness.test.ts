@@ -3,9 +3,10 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requireBinary } from '../support/binaries.js';
 import { startHaproxy, type HaproxyInstance } from '../support/haproxy.js';
+import { useStack } from '../support/hooks.js';
 import { slowAppPath } from '../support/paths.js';
 import { boundPort, freePort, PortInUseError, withFreshPorts } from '../support/ports.js';
 import { appProgram, appsListening } from '../support/programs.js';
@@ -73,10 +74,7 @@ async function teardown(): Promise<void> {
   if (dir !== undefined) await removeDir(dir);
 }
 
-// The binaries bind ports picked a moment earlier: a start that lost one is torn down and tried again.
-beforeAll(() => withFreshPorts(start, teardown), 120_000);
-
-afterAll(teardown);
+useStack(start, teardown);
 
 describe('haproxy harness', () => {
   it('answers show info on every socket it reports, unix and tcp', async () => {

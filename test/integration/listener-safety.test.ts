@@ -4,11 +4,12 @@
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { startHaproxy, type HaproxyInstance } from '../support/haproxy.js';
+import { useStack } from '../support/hooks.js';
 import { requireBuiltCli, ROOT } from '../support/paths.js';
-import { freePort, withFreshPorts } from '../support/ports.js';
+import { freePort } from '../support/ports.js';
 import { appProgram, appsListening, listenerLog as readLog, listenerProgram, waitForResync, writeListenerConfig } from '../support/programs.js';
 import { startSupervisord, type SupervisordInstance } from '../support/supervisord.js';
 import { makeTempDir, removeDir } from '../support/tmp.js';
@@ -102,10 +103,7 @@ async function teardown(): Promise<void> {
   if (dir !== undefined) await removeDir(dir);
 }
 
-// The binaries bind ports picked a moment earlier: a start that lost one is torn down and tried again.
-beforeAll(() => withFreshPorts(start, teardown), 120_000);
-
-afterAll(teardown);
+useStack(start, teardown);
 
 describe('restart and the listener', () => {
   it('restart --maint: the STOPPING it causes never puts the server back to drain (on_stopping = drain)', async () => {

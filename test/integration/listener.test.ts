@@ -3,9 +3,10 @@
 
 import { readFile, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startHaproxy, type HaproxyInstance } from '../support/haproxy.js';
-import { freePort, withFreshPorts } from '../support/ports.js';
+import { useStack } from '../support/hooks.js';
+import { freePort } from '../support/ports.js';
 import { appsListening } from '../support/programs.js';
 import { startSupervisord, type SupervisordInstance } from '../support/supervisord.js';
 import { makeTempDir, removeDir } from '../support/tmp.js';
@@ -143,10 +144,7 @@ async function teardown(): Promise<void> {
   if (dir !== undefined) await removeDir(dir);
 }
 
-// The binaries bind ports picked a moment earlier: a start that lost one is torn down and tried again.
-beforeAll(() => withFreshPorts(start, teardown), 120_000);
-
-afterAll(teardown);
+useStack(start, teardown);
 
 describe('listener with real supervisord and two haproxy instances', () => {
   it('runs on the node it was given (Node 18 under `npm run test:installed`)', async () => {

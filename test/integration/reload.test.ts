@@ -4,10 +4,11 @@
 
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readVisits, setCold, countingProgram } from '../support/counting.js';
 import { fieldFromShowStat, startHaproxy, type HaproxyInstance, type HaproxyOptions } from '../support/haproxy.js';
-import { freePort, withFreshPorts } from '../support/ports.js';
+import { useStack } from '../support/hooks.js';
+import { freePort } from '../support/ports.js';
 import { appsListening, listenerLog, listenerProgram, waitForResync, writeListenerConfig } from '../support/programs.js';
 import { isMaint, readServerStateFile } from '../support/server-state.js';
 import { startSupervisord, type SupervisordInstance } from '../support/supervisord.js';
@@ -92,10 +93,7 @@ async function teardown(): Promise<void> {
   if (dir !== undefined) await removeDir(dir);
 }
 
-// The binaries bind ports picked a moment earlier: a start that lost one is torn down and tried again.
-beforeAll(() => withFreshPorts(start, teardown), 120_000);
-
-afterAll(teardown);
+useStack(start, teardown);
 
 /**
  * a restarted and kept cold, b stopped, c warm; HAProxy reloaded under load; then a made warm. Asserts on

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { chaosEvents, seededRandom } from '../../../bench/chaos-events.js';
+import { chaosEvents } from '../../../bench/chaos-events.js';
+import { prng } from '../../support/frames.js';
 
 const plan = { instances: 4, durationMs: 60_000, minGapMs: 500, maxGapMs: 2000 };
 
@@ -23,8 +24,8 @@ describe('chaosEvents', () => {
     expect(planned).toBeGreaterThanOrEqual(plan.durationMs);
   });
 
-  it('seededRandom stays in [0, 1)', () => {
-    const r = seededRandom(1);
+  it('the seeded random numbers stay in [0, 1)', () => {
+    const r = prng(1);
     for (let i = 0; i < 10_000; i++) {
       const x = r();
       expect(x).toBeGreaterThanOrEqual(0);
