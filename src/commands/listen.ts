@@ -9,7 +9,7 @@ import { SocketApplier } from '../reconcile/applier.js';
 import { Controller } from '../reconcile/controller.js';
 import { DesiredState } from '../reconcile/desired.js';
 import { buildSnapshot } from '../reconcile/snapshot.js';
-import { readPreviousSnapshot, StateFileWriter } from '../reconcile/snapshot-file.js';
+import { readPreviousSnapshot, SnapshotFileWriter } from '../reconcile/snapshot-file.js';
 import { runEventChannel, type ChannelEnd, type ChunkSource, type TokenSink } from '../supervisor/channel.js';
 import { SupervisorRpc } from '../supervisor/rpc.js';
 import type { ProcessName } from '../supervisor/types.js';
@@ -67,7 +67,8 @@ export async function listen(opts: ListenOptions): Promise<number> {
           timeoutMs: config.supervisor.timeoutMs,
         });
   const self = selfName(opts.env);
-  let stateFile: StateFileWriter | null = null;
+  // The listener's own state file ([listener] state_file), not HAProxy's server state file.
+  let snapshotFile: SnapshotFileWriter | null = null;
   // What the listener before this one warmed: at start-up, a process it finds running and ready is
   // adopted only if it is that same incarnation (it may have been restarted while no listener ran).
   const previous = config.listener.stateFile === null ? null : await readPreviousSnapshot(config.listener.stateFile, log);
@@ -80,11 +81,11 @@ export async function listen(opts: ListenOptions): Promise<number> {
     log,
     rpc,
     self,
-    onChange: () => stateFile?.changed(),
+    onChange: () => snapshotFile?.changed(),
     previous: previous?.processes ?? null,
   });
   if (config.listener.stateFile !== null) {
-    stateFile = new StateFileWriter(
+    snapshotFile = new SnapshotFileWriter(
       config.listener.stateFile,
       () => buildSnapshot(process.pid, clock.now(), controller.snapshot()),
       log,
@@ -140,7 +141,7 @@ export async function listen(opts: ListenOptions): Promise<number> {
   })();
   await Promise.race([unwound, clock.sleep(FLUSH_MS)]);
   await Promise.all(appliers.map((a) => a.stop()));
-  await stateFile?.flush();
+  await snapshotFile?.flush();
   log.info('listener stopped', { exit_code: code });
   return code;
 }

@@ -6,7 +6,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { Logger } from '../log.js';
 import { parseSnapshot, type ListenerSnapshot } from './snapshot.js';
 
-export class StateFileWriter {
+export class SnapshotFileWriter {
   private dirty = false;
   private writing: Promise<void> | null = null;
   private failing = false;

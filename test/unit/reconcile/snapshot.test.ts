@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readListenerFile } from '../../../src/commands/listener-file.js';
 import { memoryLogger } from '../../../src/log.js';
 import { buildSnapshot, parseSnapshot, type ProcessSnapshot } from '../../../src/reconcile/snapshot.js';
-import { StateFileWriter } from '../../../src/reconcile/snapshot-file.js';
+import { SnapshotFileWriter } from '../../../src/reconcile/snapshot-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sh-state-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,11 +28,11 @@ describe('snapshot', () => {
   });
 });
 
-describe('StateFileWriter', () => {
+describe('SnapshotFileWriter', () => {
   it('writes the latest snapshot once for a burst of changes, atomically', async () => {
     const path = join(dir, 'state.json');
     let n = 0;
-    const w = new StateFileWriter(path, () => buildSnapshot(1, ++n, [['web1:web1', P]]), memoryLogger());
+    const w = new SnapshotFileWriter(path, () => buildSnapshot(1, ++n, [['web1:web1', P]]), memoryLogger());
     for (let i = 0; i < 100; i++) w.changed();
     await w.flush();
     expect(n).toBe(1);
@@ -44,7 +44,7 @@ describe('StateFileWriter', () => {
 
   it('logs a write failure once, not on every change', async () => {
     const log = memoryLogger();
-    const w = new StateFileWriter(join(dir, 'no-such-dir', 'state.json'), () => buildSnapshot(1, 1, []), log);
+    const w = new SnapshotFileWriter(join(dir, 'no-such-dir', 'state.json'), () => buildSnapshot(1, 1, []), log);
     w.changed();
     await w.flush();
     w.changed();
