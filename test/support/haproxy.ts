@@ -2,10 +2,11 @@
 
 import { connect } from 'node:net';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { requireBinary } from './binaries.js';
 import { asPortInUse, freePort } from './ports.js';
-import { descendants, reapPids, spawnLogged, terminate, waitUntilReady, type Spawned } from './process.js';
+import { catchesSignal, descendants, reapPids, spawnLogged, terminate, waitUntilReady, type Spawned } from './process.js';
 import { waitFor } from './wait.js';
 
 export type SocketLevel = 'admin' | 'operator' | 'user';
@@ -221,6 +222,13 @@ export async function startHaproxy(opts: HaproxyOptions): Promise<HaproxyInstanc
       proc = await launch([...(opts.exposeListeners === true ? ['-x', first] : []), '-sf', String(before)], before);
       return;
     }
+    // HAProxy 2.6's master ignores SIGUSR2 for a moment after it starts (even after "Loading success."),
+    // and a signal sent then is lost: wait until its handler is in place.
+    await waitFor(() => catchesSignal(proc.pid, constants.signals.SIGUSR2) || undefined, {
+      timeoutMs: START_TIMEOUT_MS,
+      intervalMs: 10,
+      what: `haproxy master ${proc.pid} to catch SIGUSR2`,
+    });
     proc.child.kill('SIGUSR2');
     await waitUntilReady(proc, async () => (await workerPid()) !== before, {
       name: 'haproxy master after SIGUSR2',

@@ -196,3 +196,19 @@ export function runCaptured(
     );
   });
 }
+
+/** Whether pid has a handler installed for signal number `signo` and does not ignore it (/proc/<pid>/status, Linux). */
+export function catchesSignal(pid: number, signo: number): boolean {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return false;
+  }
+  const mask = (name: string): bigint => {
+    const m = new RegExp(`^${name}:\\s*([0-9a-f]+)$`, 'm').exec(status);
+    return m === null ? 0n : BigInt(`0x${m[1]}`);
+  };
+  const bit = 1n << BigInt(signo - 1);
+  return (mask('SigCgt') & bit) !== 0n && (mask('SigIgn') & bit) === 0n;
+}
