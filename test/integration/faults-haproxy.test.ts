@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { startHaproxy, type HaproxyInstance } from '../support/haproxy.js';
 import { useStack } from '../support/hooks.js';
 import { freePort } from '../support/ports.js';
-import { appProgram, appsListening, listenerLog as readLog, listenerProgram, waitForResync, writeListenerConfig } from '../support/programs.js';
+import { appProgram, appsListening, listenerLog as readLog, listenerProgram, waitForLog, waitForResync, writeListenerConfig } from '../support/programs.js';
 import { startSupervisord, type SupervisordInstance } from '../support/supervisord.js';
 import { makeTempDir, removeDir } from '../support/tmp.js';
 import { waitFor } from '../support/wait.js';
@@ -118,7 +118,10 @@ describe('faults on the haproxy side', () => {
     const before = count(await listenerLog(), /haproxy restarted; checking every server/);
     await hap.restart();
     await shows('a', 'MAINT', 5000);
-    expect(count(await listenerLog(), /haproxy restarted; checking every server/)).toBe(before + 1);
+    await waitFor(async () => count(await listenerLog(), /haproxy restarted; checking every server/) === before + 1 || undefined, {
+      timeoutMs: 5000,
+      what: 'the listener to log the restart once',
+    });
     await sup.ctl('start', 'a');
     await shows('a', 'no check');
   });
@@ -142,7 +145,7 @@ describe('faults on the haproxy side', () => {
     }
     await hap.restart();
     await shows('b', 'MAINT', 5000);
-    const log = (await listenerLog()).slice(from);
+    const log = await waitForLog(dir, new RegExp(`msg="haproxy reachable again" socket=${socket}\\n`), 'haproxy reachable again', from);
     // One line per outage, not one per retry.
     expect(count(log, /msg="haproxy unreachable; will keep retrying"/)).toBe(1);
     // In order: down, the stop received while down, then the maint set on this socket, and back.

@@ -8,7 +8,7 @@ import { startHaproxy, type HaproxyInstance } from '../support/haproxy.js';
 import { useStack } from '../support/hooks.js';
 import { freePort } from '../support/ports.js';
 import { isAlive } from '../support/process.js';
-import { appProgram, appsListening, listenerLog as readLog, listenerProgram, waitForResync, writeListenerConfig } from '../support/programs.js';
+import { appProgram, appsListening, listenerLog as readLog, listenerProgram, waitForLog, waitForResync, writeListenerConfig } from '../support/programs.js';
 import { startSupervisord, type SupervisordInstance } from '../support/supervisord.js';
 import { makeTempDir, removeDir } from '../support/tmp.js';
 import { waitFor } from '../support/wait.js';
@@ -99,7 +99,7 @@ describe('faults on the supervisord side', () => {
     for (const p of GRP) await shows(p, 'MAINT', 10_000);
     const sup_log = await readFile(sup.logPath, 'utf8');
     expect(sup_log).toMatch(/event buffer overflowed, discarding event/);
-    expect(await listenerLog()).toMatch(/msg=resync reason="poolserial jumped from \d+ to \d+"/);
+    await waitForLog(dir, /msg=resync reason="poolserial jumped from \d+ to \d+"/, 'a resync for the poolserial gap');
     expect((await sup.ctl('start', 'grp:*')).code).toBe(0);
     for (const p of GRP) await shows(p, 'no check', 10_000);
   });
@@ -125,9 +125,8 @@ describe('faults on the supervisord side', () => {
     );
     expect(newPid).not.toBe(oldPid);
     await shows('web1', 'no check', 30_000);
-    const after = (await listenerLog()).slice(before);
     // The new listener did the warm-up: it found web1 RUNNING but in maint.
-    expect(after).toMatch(/msg="listener starting"[\s\S]*msg="warm-up passed; server ready" process=web1:web1/);
+    await waitForLog(dir, /msg="listener starting"[\s\S]*msg="warm-up passed; server ready" process=web1:web1/, "the new listener's warm-up of web1", before);
     // And it was warm when it went back in.
     const res = await fetch(`http://127.0.0.1:${ports['web1']}/site`);
     expect(res.headers.get('x-slow-app')).toBe('warm');

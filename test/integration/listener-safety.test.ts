@@ -10,7 +10,7 @@ import { startHaproxy, type HaproxyInstance } from '../support/haproxy.js';
 import { useStack } from '../support/hooks.js';
 import { requireBuiltCli, ROOT } from '../support/paths.js';
 import { freePort } from '../support/ports.js';
-import { appProgram, appsListening, listenerLog as readLog, listenerProgram, waitForResync, writeListenerConfig } from '../support/programs.js';
+import { appProgram, appsListening, listenerLog as readLog, listenerProgram, waitForLog, waitForResync, writeListenerConfig } from '../support/programs.js';
 import { startSupervisord, type SupervisordInstance } from '../support/supervisord.js';
 import { makeTempDir, removeDir } from '../support/tmp.js';
 import { waitFor } from '../support/wait.js';
@@ -112,7 +112,7 @@ describe('restart and the listener', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     await shows('web', 'UP');
-    const log = (await listenerLog()).slice(before);
+    const log = await waitForLog(dir, /msg="server state set" \S+ server=site\/web state=ready/, 'web set ready', before);
     const lines = log.split('\n').filter((l) => l.includes('server=site/web') || l.includes('process=web:web'));
     const kept = lines.findIndex((l) => l.includes('msg="server state kept"') && l.includes('state=maint') && l.includes('instead_of=drain'));
     const ready = lines.findIndex((l) => l.includes('msg="server state set"') && l.includes('state=ready'));

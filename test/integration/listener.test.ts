@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { startHaproxy, type HaproxyInstance } from '../support/haproxy.js';
 import { useStack } from '../support/hooks.js';
 import { freePort } from '../support/ports.js';
-import { appsListening } from '../support/programs.js';
+import { appsListening, waitForLog } from '../support/programs.js';
 import { startSupervisord, type SupervisordInstance } from '../support/supervisord.js';
 import { makeTempDir, removeDir } from '../support/tmp.js';
 import { waitFor } from '../support/wait.js';
@@ -173,8 +173,7 @@ describe('listener with real supervisord and two haproxy instances', () => {
     expect(await statusOn(hapA, 'web1')).toMatch(/^MAINT/);
     expect(await statusOn(hapB, 'web1')).toMatch(/^MAINT/);
     await bothShow('web1', 'UP', 20_000);
-    const log = await listenerLog();
-    expect(log).toMatch(/msg="warm-up passed; server ready" process=web1:web1 elapsed_ms=\d+ tries=\d+/);
+    await waitForLog(dir, /msg="warm-up passed; server ready" process=web1:web1 elapsed_ms=\d+ tries=\d+/, "web1's warm-up");
   });
 
   it('supervisorctl restart → MAINT, still MAINT while cold after RUNNING, UP once warm', async () => {
@@ -223,7 +222,7 @@ describe('listener with real supervisord and two haproxy instances', () => {
     await sup.ctl('restart', 'forced');
     await bothShow('forced', 'MAINT', 2000);
     await bothShow('forced', 'UP', 10_000);
-    expect(await listenerLog()).toContain('ready anyway (on_deadline = ready)" process=forced:forced');
+    await waitForLog(dir, /ready anyway \(on_deadline = ready\)" process=forced:forced/, 'ready anyway for forced');
   });
 
   it('maps a [group:…] with %(process_name)s', async () => {

@@ -9,7 +9,7 @@ import { readVisits, setCold, countingProgram } from '../support/counting.js';
 import { fieldFromShowStat, startHaproxy, type HaproxyInstance, type HaproxyOptions } from '../support/haproxy.js';
 import { useStack } from '../support/hooks.js';
 import { freePort } from '../support/ports.js';
-import { appsListening, listenerLog, listenerProgram, waitForResync, writeListenerConfig } from '../support/programs.js';
+import { appsListening, listenerLog, listenerProgram, waitForLog, waitForResync, writeListenerConfig } from '../support/programs.js';
 import { isMaint, readServerStateFile } from '../support/server-state.js';
 import { startSupervisord, type SupervisordInstance } from '../support/supervisord.js';
 import { makeTempDir, removeDir } from '../support/tmp.js';
@@ -148,7 +148,7 @@ async function reloadScenario(reload: () => Promise<void>): Promise<void> {
   const aVisits = (await readVisits(appDir, 'a')).slice(aVisitsBefore);
   expect(aVisits.length).toBeGreaterThan(0);
   expect(aVisits.filter((v) => v.cold)).toEqual([]);
-  const log = (await listenerLog(dir)).slice(logFrom);
+  const log = await waitForLog(dir, /msg="warm-up passed; server ready" process=a:a /, "a's warm-up", logFrom);
   const reapplied = log.search(REAPPLY);
   const ready = log.search(/msg="warm-up passed; server ready" process=a:a /);
   expect(reapplied).toBeGreaterThanOrEqual(0);

@@ -80,6 +80,20 @@ export function listenerLog(dir: string): Promise<string> {
   return readFile(join(dir, 'listener.log'), 'utf8');
 }
 
+/**
+ * The listener's log from offset `from`, once it matches re. Its lines reach the file through
+ * supervisord's pipe, a moment after what they tell has shown in HAProxy: wait for them, never read once.
+ */
+export async function waitForLog(dir: string, re: RegExp, what: string, from = 0, timeoutMs = 10_000): Promise<string> {
+  return waitFor(
+    async () => {
+      const log = (await listenerLog(dir)).slice(from);
+      return re.test(log) ? log : undefined;
+    },
+    { timeoutMs, what: `the listener to log ${what}` },
+  );
+}
+
 /** Resolves once the listener has asked supervisord for the truth at start-up. */
 export async function waitForResync(dir: string): Promise<void> {
   await waitFor(async () => (await listenerLog(dir)).includes('msg=resync') || undefined, {
