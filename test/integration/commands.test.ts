@@ -301,8 +301,14 @@ describe('restart', () => {
     expect(await pidOf('bad:never')).not.toBe(before.never);
     expect(await pidOf('bad:nw3')).toBe(before.nw3);
     expect(await status('nw3')).toBe('no check');
-    // status tells a failed warm-up from a server put in maint by hand.
-    const st = JSON.parse((await runCli(['status', '--config', configPath, '--json'])).stdout);
+    // status tells a failed warm-up from a server put in maint by hand (once the listener has recorded its deadline).
+    const st = await waitFor(
+      async () => {
+        const s = JSON.parse((await runCli(['status', '--config', configPath, '--json'])).stdout);
+        return s.processes.find((p: { name: string }) => p.name === 'bad:never').warmup.status !== 'warming' ? s : undefined;
+      },
+      { timeoutMs: 10_000, what: "status to show bad:never's warm-up over" },
+    );
     const never = st.processes.find((p: { name: string }) => p.name === 'bad:never');
     expect(never.warmup).toMatchObject({ status: 'deadline', last_error: expect.stringContaining('unexpected status 503') });
     expect(never.servers[0].note).toMatch(/^warm-up failed: /);

@@ -11,7 +11,7 @@ import { startPipedListener, type PipedListener } from '../support/listener-pipe
 import { ROOT } from '../support/paths.js';
 import { freePort } from '../support/ports.js';
 import { isAlive } from '../support/process.js';
-import { appProgram, listenerLog, listenerProgram, waitForResync, writeListenerConfig } from '../support/programs.js';
+import { appProgram, listenerLog, listenerProgram, waitForLog, waitForResync, writeListenerConfig } from '../support/programs.js';
 import { startSupervisord, type SupervisordInstance } from '../support/supervisord.js';
 import { makeTempDir, removeDir } from '../support/tmp.js';
 import { waitFor } from '../support/wait.js';
@@ -191,7 +191,8 @@ describe('under a real supervisord: `supervisorctl stop listener` during a resta
     expect(stop.stdout).toContain('listener: stopped');
     await restarting;
 
-    const log = (await listenerLog(sdir)).slice(before);
+    // supervisord may still be copying the last lines from the pipe when it reports the process stopped.
+    const log = await waitForLog(sdir, /msg="listener stopped" /, 'its last line', before);
     expect(log).toMatch(/msg="listener stopping" reason=SIGTERM[\s\S]*msg="listener stopped" exit_code=0\n$/);
     const supLog = await readFile(sup.logPath, 'utf8');
     expect(supLog).toMatch(/stopped: listener \(exit status 0\)/);
