@@ -10,7 +10,7 @@ import { startHaproxy, type HaproxyInstance } from '../support/haproxy.js';
 import { useStack } from '../support/hooks.js';
 import { requireBuiltCli, ROOT } from '../support/paths.js';
 import { freePort } from '../support/ports.js';
-import { appProgram, appsListening, listenerLog as readLog, listenerProgram, waitForLog, waitForResync, writeListenerConfig } from '../support/programs.js';
+import { appProgram, appsListening, listenerLog as readLog, listenerProgram, waitForListenerSettled, waitForLog, writeListenerConfig } from '../support/programs.js';
 import { startSupervisord, type SupervisordInstance } from '../support/supervisord.js';
 import { makeTempDir, removeDir } from '../support/tmp.js';
 import { waitFor } from '../support/wait.js';
@@ -92,9 +92,12 @@ on_deadline = ready
     ].join('\n'),
   });
   await appsListening(dir, NAMES);
-  await waitForResync(dir);
-  await shows('web', 'UP');
-  await shows('other', 'UP');
+  // Health checks show UP before the listener has done its start-up warm-ups: wait until it has gone quiet.
+  const up = async (n: string): Promise<boolean> => (await hap.serverStatus('site', n)).startsWith('UP');
+  await waitForListenerSettled(join(dir, 'listener.log'), async () => (await up('web')) && (await up('other')), {
+    quietMs: 1000,
+    timeoutMs: 30_000,
+  });
 }
 
 async function teardown(): Promise<void> {
