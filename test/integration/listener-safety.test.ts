@@ -27,8 +27,7 @@ const ports: Record<string, number> = {};
 
 const listenerLog = (): Promise<string> => readLog(dir);
 const shows = (server: string, prefix: string): Promise<void> => hap.waitStatus('site', server, prefix, 20_000);
-const logged = (re: RegExp, what: string): Promise<unknown> =>
-  waitFor(async () => re.test(await listenerLog()) || undefined, { timeoutMs: 20_000, what });
+const logged = (re: RegExp, what: string): Promise<string> => waitForLog(dir, re, what, 0, 20_000);
 
 async function start(): Promise<void> {
   dir = await makeTempDir('shs-');
