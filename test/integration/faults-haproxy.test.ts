@@ -135,10 +135,7 @@ describe('faults on the haproxy side', () => {
     try {
       expect((await sup.ctl('stop', 'b')).code).toBe(0);
       // The stop is known to the listener, and it has failed on this socket again and again.
-      await waitFor(async () => /msg="event received" event=PROCESS_STATE_STOPPED process=b:b /.test((await listenerLog()).slice(from)) || undefined, {
-        timeoutMs: 10_000,
-        what: "the listener to receive b's STOPPED",
-      });
+      await waitForLog(dir, /msg="event received" event=PROCESS_STATE_STOPPED process=b:b /, "b's STOPPED received", from);
       await waitFor(() => tries.count() >= 3 || undefined, { timeoutMs: 15_000, what: 'three tries on the dead socket' });
     } finally {
       await tries.close();
@@ -170,10 +167,7 @@ describe('faults on the haproxy side', () => {
     try {
       await sup.ctl('stop', 'a');
       await shows('a', 'MAINT', 2000);
-      await waitFor(
-        async () => (await listenerLog()).includes(`msg="haproxy unreachable; will keep retrying" socket=${hapB.sockets[0]}`) || undefined,
-        { timeoutMs: 5000, what: 'the listener to notice the stuck socket' },
-      );
+      await waitForLog(dir, new RegExp(`msg="haproxy unreachable; will keep retrying" socket=${hapB.sockets[0]}`), 'the stuck socket', 0, 5000);
     } finally {
       for (const c of held) c.destroy();
     }

@@ -91,10 +91,7 @@ describe('faults on the supervisord side', () => {
   it('events lost from a tiny buffer during a burst → poolserial gap → resync → every server right', async () => {
     for (const p of GRP) await shows(p, 'no check');
     // Events flow once supervisord has the listener RUNNING; before that, the listener asks supervisord instead.
-    await waitFor(async () => (await listenerLog()).includes('msg="event received"') || undefined, {
-      timeoutMs: 10_000,
-      what: 'the listener to receive events',
-    });
+    await waitForLog(dir, /msg="event received"/, 'a received event');
     expect((await sup.ctl('stop', 'grp:*')).code).toBe(0);
     for (const p of GRP) await shows(p, 'MAINT', 10_000);
     const sup_log = await readFile(sup.logPath, 'utf8');
@@ -109,10 +106,7 @@ describe('faults on the supervisord side', () => {
     const oldPid = await listenerPid();
     const before = (await listenerLog()).length;
     expect((await sup.ctl('restart', 'web1')).code).toBe(0);
-    await waitFor(async () => (await listenerLog()).slice(before).includes('msg="warm-up started" process=web1:web1') || undefined, {
-      timeoutMs: 10_000,
-      what: 'the warm-up of web1 to start',
-    });
+    await waitForLog(dir, /msg="warm-up started" process=web1:web1/, 'the warm-up of web1 starting', before);
     expect(await status('web1')).toBe('MAINT');
     process.kill(oldPid, 'SIGKILL');
     await waitFor(() => !isAlive(oldPid) || undefined, { timeoutMs: 5000, what: 'the old listener to die' });

@@ -183,10 +183,7 @@ describe('under a real supervisord: `supervisorctl stop listener` during a resta
     const before = (await listenerLog(sdir)).length;
     const restarting = sup.ctl('restart', 'grp:*');
     // The first STOPPING the listener sees is the restart's (supervisord started the programs before it).
-    await waitFor(async () => (await listenerLog(sdir)).slice(before).includes('event=PROCESS_STATE_STOPPING') || undefined, {
-      timeoutMs: 15_000,
-      what: 'the listener to receive a STOPPING of the restart',
-    });
+    await waitForLog(sdir, /event=PROCESS_STATE_STOPPING/, 'a STOPPING of the restart', before, 15_000);
     const stop = await sup.ctl('stop', 'listener');
     expect(stop.stdout).toContain('listener: stopped');
     await restarting;
