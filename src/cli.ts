@@ -6,9 +6,11 @@ import { systemClock } from './clock.js';
 import { check } from './commands/check.js';
 import { liveHaproxies, liveSupervisor } from './commands/connect.js';
 import { listen } from './commands/listen.js';
+import { readListenerFile } from './commands/listener-file.js';
 import { restart } from './commands/restart.js';
 import { status } from './commands/status.js';
 import { loadConfig } from './config/load.js';
+import type { ListenerSnapshot } from './reconcile/snapshot.js';
 import { parsePositional } from './config/positional.js';
 import type { Config } from './config/types.js';
 import { AppError, ConfigError, errorStack } from './errors.js';
@@ -105,8 +107,15 @@ async function operatorCommand(command: Exclude<Command, 'listen'>, args: Args, 
         clock: systemClock,
         out,
         args: args.restart,
+        ...listenerStateOf(config),
       });
   }
+}
+
+/** The reader of the listener's state file, for restart to see its warm-up outcomes; none without the file. */
+function listenerStateOf(config: Config): { listenerState?: () => Promise<ListenerSnapshot | null> } {
+  const path = config.listener.stateFile;
+  return path === null ? {} : { listenerState: async () => (await readListenerFile(path)).snapshot };
 }
 
 /** status and restart cannot work without supervisord: a missing url is a config error (exit 2). */

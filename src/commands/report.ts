@@ -6,7 +6,7 @@ import type { StatRow } from '../haproxy/replies.js';
 import type { ProcessInfo } from '../supervisor/rpc.js';
 import { namespec, type ProcessState } from '../supervisor/types.js';
 import type { ListenerSnapshot, ProcessSnapshot } from '../reconcile/snapshot.js';
-import { agreement, type Agreement, type Verdict } from './agreement.js';
+import { agreement, inService, type Agreement, type Verdict } from './agreement.js';
 import type { ListenerFinding } from './find-listener.js';
 
 /** What a command needs of one server's `show stat` row. */
@@ -108,9 +108,17 @@ export function buildReport(
   return { processes, sockets, allAgree, listener, listenerProcess, now };
 }
 
-/** With the listener's record, a running server in maint is no longer a riddle. */
+/**
+ * With the listener's record, a running server in maint is no longer a riddle, and a starting one in service
+ * is one whose warm-up passed before RUNNING (the listener warms from STARTING), or a stopgap.
+ */
 function explain(v: Verdict, state: ProcessState, status: string | null, warmup: ProcessSnapshot | null): Verdict {
-  if (v.agrees !== 'no' || state !== 'RUNNING' || status === null || !status.startsWith('MAINT') || warmup === null) return v;
+  if (v.agrees !== 'no' || status === null || warmup === null) return v;
+  if (state === 'STARTING' && inService(status)) {
+    const ready = warmup.warmup === 'passed' || warmup.warmup === 'forced-ready' || warmup.warmup === 'stopgap';
+    return ready ? { agrees: 'yes', note: '' } : v;
+  }
+  if (state !== 'RUNNING' || !status.startsWith('MAINT')) return v;
   if (warmup.warmup === 'warming') return { agrees: 'no', note: 'warming up' };
   if (warmup.warmup === 'deadline' || warmup.warmup === 'failed') {
     return { agrees: 'no', note: `warm-up failed: ${warmup.lastError ?? 'deadline passed'}` };
@@ -127,6 +135,8 @@ export function formatWarmup(w: ProcessSnapshot | null, now: number): string {
       return 'none';
     case 'warming':
       return `warming${ago}`;
+    case 'stopgap':
+      return `ready early${ago} (backend had no warm server)`;
     case 'passed':
       return `passed${ago} ago`;
     case 'deadline':

@@ -6,6 +6,7 @@ import type { Config } from '../config/types.js';
 import { resolveProcess } from '../config/resolve.js';
 import { AppError, errorText, RestartStopped, UsageError } from '../errors.js';
 import { serverKey, type ServerRef } from '../haproxy/types.js';
+import type { ListenerSnapshot } from '../reconcile/snapshot.js';
 import type { ProcessInfo } from '../supervisor/rpc.js';
 import { inService } from './agreement.js';
 import { lastHealthyViolations } from './guard.js';
@@ -22,13 +23,20 @@ export interface RestartDeps {
   readonly args: RestartArgs;
   /** How often HAProxy is asked while waiting for sessions to end or for UP. */
   readonly pollMs?: number;
+  /** The listener's state file ([listener] state_file), read for its warm-up outcome; absent without one. */
+  readonly listenerState?: () => Promise<ListenerSnapshot | null>;
 }
 
 interface Step {
   readonly info: ProcessInfo;
   readonly name: string;
   readonly servers: readonly ServerRef[];
+  /** The rule's warm-up deadline; null when it has no warm-up (ready on RUNNING). */
+  readonly deadlineMs: number | null;
 }
+
+/** Without the listener's state file, a warm-up is taken as failed this long after its deadline. */
+const DEADLINE_GRACE_MS = 2_000;
 
 export async function restart(deps: RestartDeps): Promise<number> {
   const { clock, out, args } = deps;
@@ -48,9 +56,13 @@ export async function restart(deps: RestartDeps): Promise<number> {
     return 1;
   }
   say(`rolling restart of ${steps.length} process(es): ${steps.map((s) => s.name).join(', ')}`);
+  // Back in service but not yet RUNNING (startsecs): each must still get there; one that fails stops the rest.
+  const starting: string[] = [];
   for (const [i, step] of steps.entries()) {
     try {
+      await checkStarting(deps, starting);
       await restartOne(deps, step, say);
+      starting.push(step.name);
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
       say(`restart stopped at ${step.name}: ${err.message}`);
@@ -63,8 +75,41 @@ export async function restart(deps: RestartDeps): Promise<number> {
       await clock.sleep(args.pauseMs);
     }
   }
+  try {
+    await checkStarting(deps, starting);
+    if (starting.length > 0) {
+      say(`in service; waiting for supervisord to count ${starting.join(', ')} RUNNING (startsecs)`);
+      const running = await pollUntil(deps, args.readyTimeoutMs, async () => {
+        await checkStarting(deps, starting);
+        return starting.length === 0 ? true : [...starting];
+      });
+      if (!running.ok) throw new RestartStopped(`still STARTING after --ready-timeout ${secs(args.readyTimeoutMs)}: ${String(running.last)}`);
+    }
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    say(`restart stopped: ${err.message}`);
+    return 1;
+  }
   say(`done: ${steps.length} process(es) restarted`);
   return 0;
+}
+
+/**
+ * Each process restarted earlier that supervisord does not yet count RUNNING: dropped from `starting` once it
+ * is; a RestartStopped if it failed instead (BACKOFF, EXITED, FATAL…): the listener took it out of service
+ * again, and restarting another instance now would leave the backend short of two.
+ */
+async function checkStarting(deps: RestartDeps, starting: string[]): Promise<void> {
+  for (const name of [...starting]) {
+    const info = await deps.supervisor.getProcessInfo(name);
+    if (info.state === 'RUNNING') starting.splice(starting.indexOf(name), 1);
+    else if (info.state !== 'STARTING') {
+      throw new RestartStopped(
+        `${name} went ${info.state} after it was back in service, before supervisord counted it RUNNING (startsecs); ` +
+          'the listener took it out again. See its log (supervisorctl tail)',
+      );
+    }
+  }
 }
 
 /** The processes in order with their servers; a named process the config does not map is refused up front. */
@@ -78,7 +123,8 @@ function plan(config: Config, infos: readonly ProcessInfo[], names: readonly str
         `${name} has no HAProxy server in the config${resolved?.kind === 'invalid' ? ` (${resolved.reason})` : ''}; use supervisorctl restart for it`,
       );
     }
-    steps.push({ info, name, servers: resolved.servers });
+    const deadlineMs = resolved.rule.warmup.requests.length === 0 ? null : resolved.rule.warmup.deadlineMs;
+    steps.push({ info, name, servers: resolved.servers, deadlineMs });
   }
   return steps;
 }
@@ -120,19 +166,23 @@ async function restartOne(deps: RestartDeps, step: Step, say: (msg: string) => v
   } catch (err) {
     if (!/NOT_RUNNING/.test(errorText(err))) throw new RestartStopped(`stop failed: ${errorText(err)}`);
   }
+  // Not waiting for RUNNING: supervisord says it only startsecs after the start, and the listener warms the
+  // instance from STARTING. The pace of the rolling restart is the warm-up's.
   try {
-    await supervisor.startProcess(step.name, true);
+    await supervisor.startProcess(step.name, false);
   } catch (err) {
     throw new RestartStopped(`did not start: ${errorText(err)}`);
   }
   const info = await supervisor.getProcessInfo(step.name);
-  say(`${step.name}: ${info.state} (pid ${info.pid}); waiting for the listener's warm-up and UP on every socket`);
-  // 4. Back in service everywhere, or stop here.
+  say(`${step.name}: ${info.state}; waiting for the listener's warm-up and UP on every socket`);
+  // 4. Back in service everywhere, or stop here: at once when the process fails or its warm-up has.
   const up = await pollUntil(deps, args.readyTimeoutMs, async () => {
     const now = await supervisor.getProcessInfo(step.name);
-    if (now.state !== 'RUNNING') throw new RestartStopped(`the process went ${now.state} after the restart`);
+    if (now.state !== 'RUNNING' && now.state !== 'STARTING') throw new RestartStopped(`the process went ${now.state} after the restart`);
     const statuses = await statusesOf(haproxies, step.servers);
-    return statuses.every((s) => inService(s.status)) ? true : statuses;
+    if (statuses.every((s) => inService(s.status))) return true;
+    await warmupFailed(deps, step, restarted);
+    return statuses;
   });
   if (!up.ok) {
     const shown = Array.isArray(up.last)
@@ -147,6 +197,32 @@ async function restartOne(deps: RestartDeps, step: Step, say: (msg: string) => v
 }
 
 const secs = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
+
+/**
+ * A RestartStopped once the listener's warm-up of this start has failed for good: its state file says so
+ * (deadline passed or error, since the restart); without the file, once the rule's deadline and a grace
+ * have passed. on_deadline = ready never fails here: the server comes UP.
+ */
+async function warmupFailed(deps: RestartDeps, step: Step, restarted: number): Promise<void> {
+  if (step.deadlineMs === null) return;
+  if (deps.listenerState !== undefined) {
+    const record = (await deps.listenerState())?.processes[step.name];
+    const final = record !== undefined && (record.warmup === 'deadline' || record.warmup === 'failed');
+    if (final && record.warmupAt !== null && record.warmupAt >= restarted) {
+      throw new RestartStopped(
+        `the listener's warm-up failed (${record.warmup === 'deadline' ? 'deadline passed' : 'error'}: ${record.lastError ?? 'no answer'}); ` +
+          'it stays in maint: see the listener log, or supervisor-haproxy check --probe',
+      );
+    }
+    return;
+  }
+  if (deps.clock.now() - restarted > step.deadlineMs + DEADLINE_GRACE_MS) {
+    throw new RestartStopped(
+      `not UP ${secs(deps.clock.now() - restarted)} after the restart, past its warm-up deadline (${secs(step.deadlineMs)}): ` +
+        'the warm-up failed; it stays in maint (see the listener log)',
+    );
+  }
+}
 
 async function setAll(haproxies: readonly LiveHaproxy[], refs: readonly ServerRef[], state: 'maint' | 'drain'): Promise<void> {
   await Promise.all(haproxies.map(async (h) => {

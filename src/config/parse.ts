@@ -24,13 +24,18 @@ export const DEFAULT_WARMUP: WarmupSettings = {
   timeoutMs: 10_000,
   deadlineMs: 5 * 60_000,
   onDeadline: 'maint',
+  maxTimeMs: null,
+  passes: 1,
+  neverEmpty: true,
 };
 
 const HAPROXY_KEYS = ['socket', 'timeout', 'heartbeat', 'server_state_file'] as const;
 const SUPERVISOR_KEYS = ['url', 'username', 'password', 'timeout'] as const;
 const LISTENER_KEYS = ['state_file'] as const;
-const WARMUP_KEYS = ['warmup', 'headers', 'expect', 'interval', 'timeout', 'deadline', 'on_deadline'] as const;
+const WARMUP_KEYS = ['warmup', 'headers', 'expect', 'interval', 'timeout', 'deadline', 'on_deadline', 'max_time', 'passes', 'never_empty'] as const;
 const PROGRAM_KEYS = ['servers', 'on_stopping', ...WARMUP_KEYS] as const;
+/** Keys of [warmup] alone: they are about all warm-ups together, not one program's. */
+const WARMUP_ONLY_KEYS = ['concurrency'] as const;
 
 /**
  * Parses `text` (the content of `file`). `env` supplies what supervisord passes its listeners
@@ -81,7 +86,9 @@ export function parseConfig(text: string, file: string, env: Env): Config {
   const l = new Reader(file, 'listener', named.get('listener'), LISTENER_KEYS);
   const listener: Config['listener'] = { stateFile: l.optional('state_file', parseAbsolutePath, null) };
 
-  const defaults = readWarmup(new Reader(file, 'warmup', named.get('warmup'), WARMUP_KEYS), DEFAULT_WARMUP);
+  const w = new Reader(file, 'warmup', named.get('warmup'), [...WARMUP_KEYS, ...WARMUP_ONLY_KEYS]);
+  const defaults = readWarmup(w, DEFAULT_WARMUP);
+  const warmupConcurrency = w.optional('concurrency', parsePositiveInteger, null);
   const rules = programs.map(({ section, match, values }): ProgramRule => {
     const r = new Reader(file, section, values, PROGRAM_KEYS);
     return {
@@ -95,13 +102,13 @@ export function parseConfig(text: string, file: string, env: Env): Config {
   if (rules.length === 0) {
     throw new ConfigError(file, null, null, 'no [program:NAME] or [group:NAME] section: nothing to mirror to HAProxy');
   }
-  return { file, haproxy, supervisor, listener, rules };
+  return { file, haproxy, supervisor, listener, rules, warmupConcurrency };
 }
 
 function readWarmup(r: Reader, base: WarmupSettings): WarmupSettings {
   // A program's own `warmup` / `headers` replace the defaults rather than add to them, so `warmup =`
   // (empty) is how one program opts out of a default warm-up.
-  return {
+  const settings: WarmupSettings = {
     requests: r.optional('warmup', parseRequests, base.requests),
     headers: r.optional('headers', parseHeaders, base.headers),
     expect: r.optional('expect', parseExpect, base.expect),
@@ -109,7 +116,18 @@ function readWarmup(r: Reader, base: WarmupSettings): WarmupSettings {
     timeoutMs: r.optional('timeout', parsePositiveDuration, base.timeoutMs),
     deadlineMs: r.optional('deadline', parsePositiveDuration, base.deadlineMs),
     onDeadline: r.optional('on_deadline', parseOnDeadline, base.onDeadline),
+    maxTimeMs: r.optional('max_time', parsePositiveDuration, base.maxTimeMs),
+    passes: r.optional('passes', parsePositiveInteger, base.passes),
+    neverEmpty: r.optional('never_empty', parseBoolean, base.neverEmpty),
   };
+  // Checked per section once its own keys and the defaults are merged: the pair may come from two places.
+  if (settings.maxTimeMs !== null && settings.maxTimeMs > settings.timeoutMs) {
+    const key = r.has('max_time') ? 'max_time' : 'timeout';
+    r.wrap(key, () => {
+      throw new Error(`max_time (${settings.maxTimeMs}ms) is longer than timeout (${settings.timeoutMs}ms): a request is abandoned at timeout`);
+    });
+  }
+  return settings;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -226,6 +244,10 @@ class Reader {
   optional<T, D = T>(key: string, parse: (text: string) => T, fallback: D): T | D {
     const text = this.values.get(key);
     return text === undefined ? fallback : this.wrap(key, () => parse(text));
+  }
+
+  has(key: string): boolean {
+    return this.values.has(key);
   }
 
   required<T>(key: string, parse: (text: string) => T): T {
@@ -399,6 +421,22 @@ export function parseExpect(text: string): StatusRange[] {
 export function parseOnDeadline(text: string): OnDeadline {
   if (text === 'maint' || text === 'ready') return text;
   throw new Error(`'${text}': expected maint or ready`);
+}
+
+/** A whole number ≥ 1 ("4"); throws a plain Error. */
+export function parsePositiveInteger(text: string): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) < 1 || Number(text) > 1_000_000) {
+    throw new Error(`'${text}': expected a whole number from 1 to 1000000`);
+  }
+  return Number(text);
+}
+
+/** yes/no in the spellings supervisord's own config accepts (true/false, on/off, 1/0); throws a plain Error. */
+export function parseBoolean(text: string): boolean {
+  const t = text.trim().toLowerCase();
+  if (['yes', 'true', 'on', '1'].includes(t)) return true;
+  if (['no', 'false', 'off', '0'].includes(t)) return false;
+  throw new Error(`'${text}': expected yes or no`);
 }
 
 export function parseOnStopping(text: string): OnStopping {

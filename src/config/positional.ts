@@ -61,6 +61,7 @@ export function parsePositional(args: string[], env: Record<string, string | und
       password: nonEmpty(env.SUPERVISOR_PASSWORD),
       timeoutMs: DEFAULT_SUPERVISOR_TIMEOUT_MS,
     },
+    warmupConcurrency: null,
     rules: [...rules].map(
       ([program, { match, servers }]): ProgramRule => ({
         section: `program:${program}`,

@@ -50,7 +50,7 @@ export function resolveProcess(config: Config, name: ProcessName): Resolved | nu
   return { kind: 'mapped', rule, servers };
 }
 
-/** The warm-up to run on RUNNING, or null when the rule has no requests (ready at once). */
+/** The warm-up to run from STARTING, or null when the rule has no requests (ready at once). */
 export function warmupSpecOf(rule: ProgramRule): WarmupSpec | null {
   const w = rule.warmup;
   if (w.requests.length === 0) return null;
@@ -62,5 +62,7 @@ export function warmupSpecOf(rule: ProgramRule): WarmupSpec | null {
     timeoutMs: w.timeoutMs,
     deadlineMs: w.deadlineMs,
     onDeadline: w.onDeadline,
+    maxTimeMs: w.maxTimeMs,
+    passes: w.passes,
   };
 }

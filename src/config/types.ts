@@ -21,6 +21,15 @@ export interface WarmupSettings {
   readonly timeoutMs: number;
   readonly deadlineMs: number;
   readonly onDeadline: OnDeadline;
+  /** `max_time`: an accepted answer slower than this is cold (null: any answer within timeout passes). */
+  readonly maxTimeMs: number | null;
+  /** `passes`: each request must pass this many times in a row. */
+  readonly passes: number;
+  /**
+   * `never_empty`: when the last server in service of a backend goes, this process, if it is warming and its
+   * port answers, goes ready before it is warm (a slow page beats a 503), until another server is warm.
+   */
+  readonly neverEmpty: boolean;
 }
 
 export interface ProgramRule {
@@ -66,4 +75,6 @@ export interface Config {
     readonly stateFile: string | null;
   };
   readonly rules: readonly ProgramRule[];
+  /** `[warmup] concurrency`: at most this many warm-ups run at once, the others wait their turn; null: no limit. */
+  readonly warmupConcurrency: number | null;
 }

@@ -12,8 +12,10 @@ import type { ProcessInfo } from '../supervisor/rpc.js';
 import { namespec, type ProcessName, type ProcessState } from '../supervisor/types.js';
 import type { Probe } from '../warmup/probe.js';
 import type { WarmupSpec } from '../warmup/types.js';
+import { WarmupSlots } from '../warmup/slots.js';
 import { warmUp, type WarmResult } from '../warmup/warm.js';
 import type { DesiredState } from './desired.js';
+import { stopgapChanges, type Candidate } from './never-empty.js';
 import { POLICY, immediateState } from './policy.js';
 import { Resync, type ResyncSubject } from './resync.js';
 import type { ProcessSnapshot, WarmupStatus } from './snapshot.js';
@@ -52,6 +54,9 @@ export interface Tracked {
   warmupTries: number | null;
   warmupError: string | null;
   warming: AbortController | null;
+  /** When the warm-up in progress started (clock ms), and whether the app's port has answered it. */
+  warmingSince: number;
+  portAnswered: boolean;
   /** Value of the controller's event counter when an event last touched this process. */
   lastEventSeq: number;
 }
@@ -72,9 +77,11 @@ export class Controller implements ResyncSubject {
   private readonly warmups = new Set<Promise<void>>();
   private sawEvent = false;
   private cancelPoll: (() => void) | null = null;
+  private readonly slots: WarmupSlots;
 
   constructor(private readonly deps: ControllerDeps) {
     this.resync = new Resync({ rpc: deps.rpc, apis: deps.apis, log: deps.log }, this);
+    this.slots = new WarmupSlots(deps.config.warmupConcurrency);
   }
 
   /** Called for every event, synchronously, just after it is acknowledged: decide now, do slow work later. */
@@ -225,6 +232,8 @@ export class Controller implements ResyncSubject {
       warmupTries: null,
       warmupError: null,
       warming: null,
+      warmingSince: 0,
+      portAnswered: false,
       lastEventSeq: 0,
     };
     this.known.set(key, t);
@@ -249,6 +258,16 @@ export class Controller implements ResyncSubject {
   }
 
   transition(t: Tracked, state: ProcessState, pid: number | null): void {
+    const action = POLICY[state];
+    if (action === 'keep_warming' && t.state === 'STARTING') {
+      // RUNNING after the STARTING of the same start: its warm-up goes on, or has decided already.
+      t.state = state;
+      t.pid = pid !== null && pid > 0 ? pid : t.pid;
+      // Without a warm-up, RUNNING (startsecs passed) is the only sign that the instance serves.
+      if (t.warmup === null) this.startWarmup(t);
+      this.deps.onChange?.();
+      return;
+    }
     if (t.warming !== null) {
       // Latest wins, per process: a newer state makes a warm-up in progress moot.
       t.warming.abort(new Error(`superseded by ${state}`));
@@ -259,10 +278,10 @@ export class Controller implements ResyncSubject {
     t.state = state;
     // STARTING begins a new incarnation whose pid is not known yet; STOPPED after BACKOFF says pid 0.
     t.pid = state === 'STARTING' ? null : pid !== null && pid > 0 ? pid : t.pid;
-    const action = POLICY[state];
     const owner = namespec(t.name);
     this.deps.desired.set(t.servers, immediateState(action, t.rule.onStopping), owner);
-    if (action === 'warm_then_ready') this.startWarmup(t);
+    if (action === 'warm_then_ready' || action === 'keep_warming') this.startWarmup(t);
+    this.keepBackendsServed();
     this.deps.onChange?.();
   }
 
@@ -281,6 +300,7 @@ export class Controller implements ResyncSubject {
     t.state = 'RUNNING';
     t.pid = pid;
     this.deps.desired.set(t.servers, 'ready', namespec(t.name));
+    this.keepBackendsServed();
     this.deps.onChange?.();
   }
 
@@ -290,12 +310,54 @@ export class Controller implements ResyncSubject {
     t.warming?.abort(new Error('process removed'));
     this.deps.desired.set(t.servers, 'maint', key);
     this.known.delete(key);
+    this.keepBackendsServed();
     this.deps.onChange?.();
+  }
+
+  /**
+   * Never an empty backend while one of its instances runs: when a backend has no warm server left, the
+   * warming process whose port answers and that started warming first goes ready early (a slow page beats a
+   * 503) and keeps warming; once its backends have a warm server again, it goes back to maint until warm.
+   */
+  private keepBackendsServed(): void {
+    const tracked = this.processes();
+    const candidates: Candidate[] = tracked.map((t) => ({
+      key: namespec(t.name),
+      servers: t.servers,
+      warm: t.warming === null && (t.state === 'RUNNING' || t.state === 'STARTING') && this.isReady(t),
+      stopgap: t.warmupStatus === 'stopgap',
+      eligible: t.warming !== null && t.portAnswered && t.rule.warmup.neverEmpty,
+      since: t.warmingSince,
+    }));
+    const { start, end } = stopgapChanges(candidates);
+    const byKey = new Map(tracked.map((t) => [namespec(t.name), t]));
+    for (const { key, backend } of start) {
+      const t = byKey.get(key) as Tracked;
+      this.deps.log.warn('backend would have no server in service: ready before warm (its port answers)', {
+        process: key,
+        backend,
+        fix: 'restart one instance at a time (supervisor-haproxy restart) to keep warm servers in service',
+      });
+      this.setWarmup(t, 'stopgap');
+      this.deps.desired.set(t.servers, 'ready', key);
+    }
+    for (const key of end) {
+      const t = byKey.get(key) as Tracked;
+      this.deps.log.info('a warm server is back in service: maint until warm', { process: key });
+      this.setWarmup(t, 'warming');
+      this.deps.desired.set(t.servers, 'maint', key);
+    }
+  }
+
+  /** Whether every server of the process is desired ready. */
+  private isReady(t: Tracked): boolean {
+    return t.servers.length > 0 && t.servers.every((ref) => this.deps.desired.get(ref)?.state === 'ready');
   }
 
   private startWarmup(t: Tracked): void {
     const owner = namespec(t.name);
     if (t.warmup === null) {
+      if (t.state !== 'RUNNING') return;
       this.deps.log.info('ready without warm-up', { process: owner });
       this.setWarmup(t, 'none');
       this.deps.desired.set(t.servers, 'ready', owner);
@@ -303,9 +365,27 @@ export class Controller implements ResyncSubject {
     }
     const ac = new AbortController();
     t.warming = ac;
+    t.warmingSince = this.deps.clock.now();
+    t.portAnswered = false;
     this.setWarmup(t, 'warming');
     const { apis, probe, clock, log } = this.deps;
-    const run = warmUp({ process: owner, servers: t.servers, spec: t.warmup }, { apis, probe, clock, log }, ac.signal).then(
+    const spec = t.warmup;
+    const onPortAnswered = (): void => {
+      if (t.warming !== ac) return;
+      t.portAnswered = true;
+      this.keepBackendsServed();
+      this.deps.onChange?.();
+    };
+    const run = (async () => {
+      // The deadline counts from the warm-up's own start: waiting for a slot is not the instance's fault.
+      if (this.slots.full) log.info('warm-up waiting for a slot ([warmup] concurrency)', { process: owner });
+      const release = await this.slots.acquire(ac.signal);
+      try {
+        return await warmUp({ process: owner, servers: t.servers, spec, onPortAnswered }, { apis, probe, clock, log }, ac.signal);
+      } finally {
+        release();
+      }
+    })().then(
       (result) => this.warmed(t, ac, result),
       (err: unknown) => {
         // Only an abort rejects: a newer event superseded this warm-up and has decided already.
@@ -320,7 +400,9 @@ export class Controller implements ResyncSubject {
     if (ac.signal.aborted || t.warming !== ac) return;
     t.warming = null;
     this.setWarmup(t, result.status, { tries: result.tries, lastError: result.lastError });
-    if (result.ready) this.deps.desired.set(t.servers, 'ready', namespec(t.name));
+    // A stopgap whose warm-up did not pass leaves its backend served by nothing better: maint all the same.
+    this.deps.desired.set(t.servers, result.ready ? 'ready' : 'maint', namespec(t.name));
+    this.keepBackendsServed();
     this.deps.onChange?.();
   }
 }

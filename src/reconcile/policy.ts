@@ -8,14 +8,17 @@ import type { ProcessState } from '../supervisor/types.js';
  * - `maint`: out of rotation at once.
  * - `on_stopping`: the rule's `on_stopping` (maint by default, drain where configured).
  * - `warm_then_ready`: stay in maint, probe, and only then `ready` (`maint → ready` is UP at once,
- *   without a health check, so the probe must pass first).
+ *   without a health check, so the probe must pass first). From STARTING: supervisord says RUNNING only
+ *   `startsecs` after the start, and an instance is in service as soon as it is warm.
+ * - `keep_warming`: the warm-up of this start goes on, or has decided already; a process whose STARTING
+ *   the listener never saw is warmed like at STARTING.
  */
-export type Action = 'maint' | 'on_stopping' | 'warm_then_ready';
+export type Action = 'maint' | 'on_stopping' | 'warm_then_ready' | 'keep_warming';
 
 export const POLICY: Readonly<Record<ProcessState, Action>> = {
   STOPPED: 'maint',
-  STARTING: 'maint',
-  RUNNING: 'warm_then_ready',
+  STARTING: 'warm_then_ready',
+  RUNNING: 'keep_warming',
   BACKOFF: 'maint',
   STOPPING: 'on_stopping',
   EXITED: 'maint',

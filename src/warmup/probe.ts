@@ -15,7 +15,8 @@ export interface ProbeRequest {
 
 export type ProbeResult =
   | { ok: true; status: number; ms: number }
-  | { ok: false; status: number | null; error: string; ms: number };
+  /** connected: the TCP connection was accepted (the app's port answers), whatever came after. */
+  | { ok: false; status: number | null; error: string; ms: number; connected: boolean };
 
 /** Never rejects for network trouble (that is `ok: false`); rejects only with the signal's reason on abort. */
 export type Probe = (req: ProbeRequest, expect: readonly StatusRange[]) => Promise<ProbeResult>;
@@ -63,6 +64,7 @@ export const httpProbe: Probe = (req, expect) =>
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     let status: number | null = null;
+    let connected = false;
     let settled = false;
     let request: http.ClientRequest | null = null;
 
@@ -80,7 +82,7 @@ export const httpProbe: Probe = (req, expect) =>
     const fail = (error: string) => {
       if (settled) return;
       cleanup();
-      resolve({ ok: false, status, error, ms: elapsed() });
+      resolve({ ok: false, status, error, ms: elapsed(), connected });
     };
     function onAbort() {
       if (settled) return;
@@ -105,8 +107,10 @@ export const httpProbe: Probe = (req, expect) =>
       fail(errorText(err));
       return;
     }
+    request.on('socket', (socket) => socket.once('connect', () => (connected = true)));
     request.on('error', (err) => fail(errorText(err)));
     request.on('response', (res) => {
+      connected = true;
       status = res.statusCode ?? null;
       if (status === null || !statusAccepted(status, expect)) {
         fail(`unexpected status ${status ?? 'none'}`);

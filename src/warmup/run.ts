@@ -37,9 +37,25 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 /**
- * Resolves `passed: true` once every URL has answered an accepted status, in order; `passed: false` when the
- * deadline (from the call) passes first — the caller applies on_deadline. Rejects with the signal's reason
- * when aborted: a newer event for the process superseded this warm-up, which is not a failure.
+ * A refused connection means the app has not opened its port yet: try again soon, whatever `interval` is,
+ * so that an instance is probed within this long of listening. Costs one failed connect per try.
+ */
+export const REFUSED_RETRY_MS = 100;
+
+/** Whether the app's port answered this try (anything but a refused or unreachable connection). */
+export function portAnswered(result: ProbeResult): boolean {
+  return result.ok || result.connected;
+}
+
+/**
+ * Resolves `passed: true` once every URL has answered an accepted status, fast enough (`maxTimeMs`) and
+ * `passes` times in a row, in order; `passed: false` when the deadline (from the call) passes first — the
+ * caller applies on_deadline. Rejects with the signal's reason when aborted: a newer event for the process
+ * superseded this warm-up, which is not a failure.
+ *
+ * Pacing: a refused connection is retried after REFUSED_RETRY_MS; an answer that was accepted but slow, and a
+ * pass that needs another in a row, at once (the app is serving; each answer warms it further); any other
+ * failure (a 5xx, a timeout) after `intervalMs`.
  */
 export async function runWarmup(
   spec: WarmupSpec,
@@ -57,6 +73,7 @@ export async function runWarmup(
 
   for (const url of urls) {
     // A failure retries this URL, not the whole list: the earlier ones have already warmed their pages.
+    let inARow = 0;
     for (let attempt = 1; ; attempt++) {
       const left = deadline - clock.now();
       if (left <= 0) return outcome(false);
@@ -64,16 +81,29 @@ export async function runWarmup(
       // The probe may not outlive the deadline, so a hanging request cannot hold the server past it.
       const timeoutMs = Math.min(spec.timeoutMs, left);
       // Raced against the signal too, so cancellation is prompt even if a probe ignores its signal.
-      const result = await untilAborted(probe({ url, headers: spec.headers, timeoutMs, signal }, spec.expect), signal);
+      const answer = await untilAborted(probe({ url, headers: spec.headers, timeoutMs, signal }, spec.expect), signal);
+      const result = slowAsFailure(answer, spec.maxTimeMs);
       onProgress?.({ url: url.href, attempt, result });
-      if (result.ok) break;
+      if (result.ok) {
+        inARow++;
+        if (inARow >= spec.passes) break;
+        continue;
+      }
+      inARow = 0;
       // A try the deadline cut short says nothing new: keep the reason of the last real failure.
       const cutByDeadline = timeoutMs < spec.timeoutMs && result.status === null && result.error.startsWith('timeout');
       if (!cutByDeadline || lastError === null) lastError = `${url.href}: ${result.error}`;
+      const pace = answer.ok ? 0 : result.connected ? spec.intervalMs : Math.min(REFUSED_RETRY_MS, spec.intervalMs);
       // Sleep no later than the deadline, so the outcome is reported when it passes, not an interval after.
-      const wait = Math.min(spec.intervalMs, deadline - clock.now());
+      const wait = Math.min(pace, deadline - clock.now());
       if (wait > 0) await clock.sleep(wait, signal);
     }
   }
   return outcome(true);
+}
+
+/** An accepted answer slower than maxTimeMs is a cold page: a failure that says how slow it was. */
+function slowAsFailure(result: ProbeResult, maxTimeMs: number | null): ProbeResult {
+  if (!result.ok || maxTimeMs === null || result.ms <= maxTimeMs) return result;
+  return { ok: false, status: result.status, error: `slow: ${result.ms}ms > max_time ${maxTimeMs}ms`, ms: result.ms, connected: true };
 }

@@ -17,6 +17,13 @@ export interface WarmupSpec {
   readonly timeoutMs: number;
   readonly deadlineMs: number;
   readonly onDeadline: OnDeadline;
+  /**
+   * Warm means fast: an accepted answer that took longer than this is a cold page, not a pass (null: any
+   * answer within timeoutMs passes). A slow answer is retried at once: the app is serving and warming.
+   */
+  readonly maxTimeMs: number | null;
+  /** Each request must pass this many times in a row (a cold Zope can answer one fast page by luck). */
+  readonly passes: number;
 }
 
 /** Where relative warm-up paths are sent: the address HAProxy itself uses for the server. */

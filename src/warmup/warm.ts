@@ -6,7 +6,7 @@ import type { RuntimeApi } from '../haproxy/api.js';
 import type { ServerRef } from '../haproxy/types.js';
 import type { Logger } from '../log.js';
 import type { Probe } from './probe.js';
-import { runWarmup, type WarmupOutcome, type WarmupProgress } from './run.js';
+import { portAnswered, runWarmup, type WarmupOutcome, type WarmupProgress } from './run.js';
 import { findTargets, type TargetLookup } from './targets.js';
 import type { ProbeTarget, WarmupSpec } from './types.js';
 import { resolveRequests } from './urls.js';
@@ -16,6 +16,8 @@ export interface WarmJob {
   readonly process: string;
   readonly servers: readonly ServerRef[];
   readonly spec: WarmupSpec;
+  /** Called once, at the first try whose connection the app accepted (its port answers). */
+  readonly onPortAnswered?: () => void;
 }
 
 export interface WarmDeps {
@@ -84,7 +86,12 @@ async function probeAll(job: WarmJob, deps: WarmDeps, signal: AbortSignal, deadl
   }
   // A try that fails like the one before says nothing new: debug, so a long warm-up is not a wall of lines.
   let lastFailure: string | null = null;
+  let answered = false;
   const onProgress = (p: WarmupProgress): void => {
+    if (!answered && portAnswered(p.result)) {
+      answered = true;
+      job.onPortAnswered?.();
+    }
     const error = p.result.ok ? null : p.result.error;
     const repeat = error !== null && error === lastFailure;
     lastFailure = error;

@@ -139,7 +139,7 @@ describe('check', () => {
     const probe: Probe = async (req) => {
       seen.push(req.url.href);
       return req.url.hostname === 'www.example.org'
-        ? { ok: false, status: 503, error: 'unexpected status 503', ms: 3 }
+        ? { ok: false, status: 503, error: 'unexpected status 503', ms: 3, connected: true }
         : { ok: true, status: 200, ms: 12.4 };
     };
     const lines: string[] = [];

@@ -136,7 +136,7 @@ describe('restart', () => {
     const text = lines.join('\n');
     expect(text).toMatch(/^\[\s+0\.0s\] rolling restart of 2 process\(es\): web1:web1, web2:web2/);
     expect(text).toContain('web1:web1: no sessions left');
-    expect(text).toContain('web1:web1: RUNNING (pid 1011)');
+    expect(text).toContain("web1:web1: RUNNING; waiting for the listener's warm-up");
     expect(text).toMatch(/web2:web2: UP on every socket, \d+\.\ds after the restart/);
     expect(text).toMatch(/done: 2 process\(es\) restarted$/);
   });

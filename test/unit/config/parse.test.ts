@@ -41,6 +41,9 @@ describe('parseConfig: the contract example', () => {
       timeoutMs: 10_000,
       deadlineMs: 300_000,
       onDeadline: 'maint',
+      maxTimeMs: null,
+      passes: 1,
+      neverEmpty: true,
     };
     expect(config.rules).toEqual([
       {
@@ -85,6 +88,9 @@ describe('parseConfig: defaults', () => {
           timeoutMs: 10_000,
           deadlineMs: 300_000,
           onDeadline: 'maint',
+          maxTimeMs: null,
+          passes: 1,
+          neverEmpty: true,
         },
         onStopping: 'maint',
       },
@@ -163,6 +169,9 @@ describe('parseConfig: defaults', () => {
       timeoutMs: 3000,
       deadlineMs: 60_000,
       onDeadline: 'ready',
+      maxTimeMs: null,
+      passes: 1,
+      neverEmpty: true,
     });
     expect(config.rules[0]?.onStopping).toBe('maint');
     expect(config.rules[1]?.warmup).toEqual({
@@ -176,6 +185,9 @@ describe('parseConfig: defaults', () => {
       timeoutMs: 1000,
       deadlineMs: 30_000,
       onDeadline: 'maint',
+      maxTimeMs: null,
+      passes: 1,
+      neverEmpty: true,
     });
     expect(config.rules[1]?.onStopping).toBe('drain');
   });
@@ -186,6 +198,23 @@ describe('parseConfig: defaults', () => {
     );
     expect(config.rules[0]?.warmup.requests).toEqual([]);
     expect(config.rules[0]?.warmup.headers).toEqual([]);
+  });
+
+  it('reads warm means fast (max_time, passes), never_empty and concurrency; a program overrides the first three', () => {
+    const config = parse(
+      withBase({
+        warmup: { max_time: '800ms', passes: '2', never_empty: 'no', concurrency: '3' },
+        'program:web': { never_empty: 'yes', passes: '3', max_time: '1.5s' },
+      }),
+    );
+    expect(config.warmupConcurrency).toBe(3);
+    expect(config.rules[0]?.warmup).toMatchObject({ maxTimeMs: 1500, passes: 3, neverEmpty: true });
+    expect(parse(withBase({ warmup: { max_time: '800ms', passes: '2', never_empty: 'off' } })).rules[0]?.warmup).toMatchObject({
+      maxTimeMs: 800,
+      passes: 2,
+      neverEmpty: false,
+    });
+    expect(parse(BASE).warmupConcurrency).toBeNull();
   });
 
   it('reads the [warmup] section wherever it is in the file', () => {
@@ -281,6 +310,14 @@ describe('parseConfig: what bad input gets', () => {
     ['a header name with a space', withBase({ warmup: { headers: 'X Y: z' } }), 'warmup', 'headers', 'Name: value'],
     ['a header value with CR LF', withBase({ warmup: { headers: '"X: a\\r\\nY: b"' } }), 'warmup', 'headers', 'CR, LF'],
     ['servers in [warmup]', withBase({ warmup: { servers: 'be/x' } }), 'warmup', 'servers', 'unknown key'],
+    ['a max_time without unit', withBase({ warmup: { max_time: '500' } }), 'warmup', 'max_time', 'expected a duration'],
+    ['a max_time over timeout', withBase({ warmup: { max_time: '5s', timeout: '2s' } }), 'warmup', 'max_time', 'longer than timeout'],
+    ['a program timeout under the default max_time', withBase({ warmup: { max_time: '2s' }, 'program:web': { timeout: '1s' } }), 'program:web', 'timeout', 'longer than timeout'],
+    ['zero passes', withBase({ warmup: { passes: '0' } }), 'warmup', 'passes', 'whole number from 1'],
+    ['passes that are no number', withBase({ warmup: { passes: 'two' } }), 'warmup', 'passes', 'whole number from 1'],
+    ['a never_empty that is no yes/no', withBase({ warmup: { never_empty: 'maybe' } }), 'warmup', 'never_empty', 'expected yes or no'],
+    ['a zero concurrency', withBase({ warmup: { concurrency: '0' } }), 'warmup', 'concurrency', 'whole number from 1'],
+    ['concurrency in a program', withBase({ 'program:web': { concurrency: '2' } }), 'program:web', 'concurrency', 'unknown key'],
     // [program:…] / [group:…]
     ['a program without servers', withBase({ 'program:web': { servers: null, warmup: '/' } }), 'program:web', 'servers', 'is required'],
     ['a server without backend', withBase({ 'program:web': { servers: 'web1' } }), 'program:web', 'servers', 'expected backend/server'],

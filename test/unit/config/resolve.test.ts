@@ -99,6 +99,8 @@ describe('warmupSpecOf', () => {
       timeoutMs: 3000,
       deadlineMs: 60_000,
       onDeadline: 'ready',
+      maxTimeMs: null,
+      passes: 1,
     });
   });
 });

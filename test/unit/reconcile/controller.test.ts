@@ -143,7 +143,7 @@ describe('Controller: events', () => {
   });
 
   it('a newer event cancels a warm-up in progress (latest wins)', async () => {
-    const { controller, want, log } = setup(null, () => ({ ok: false, status: 503, error: 'unexpected status 503', ms: 5 }));
+    const { controller, want, log } = setup(null, () => ({ ok: false, status: 503, error: 'unexpected status 503', ms: 5, connected: true }));
     controller.handleEvent(ev('web1', 'RUNNING', 'STARTING', 11));
     await vi.advanceTimersByTimeAsync(2500);
     controller.handleEvent(ev('web1', 'STOPPING', 'RUNNING', 11));
@@ -156,7 +156,7 @@ describe('Controller: events', () => {
   });
 
   it('a warm-up that never passes stays maint after its deadline, and the snapshot says so', async () => {
-    const { controller, want, log } = setup(null, () => ({ ok: false, status: 503, error: 'unexpected status 503', ms: 5 }));
+    const { controller, want, log } = setup(null, () => ({ ok: false, status: 503, error: 'unexpected status 503', ms: 5, connected: true }));
     controller.handleEvent(ev('never', 'RUNNING', 'STARTING', 11));
     expect(controller.snapshot()).toEqual([
       ['never:never', { state: 'RUNNING', pid: 11, warmup: 'warming', warmupAt: Date.now(), tries: null, lastError: null }],
@@ -188,7 +188,7 @@ describe('Controller: events', () => {
 describe('Controller: resync', () => {
   it('at start-up: RUNNING and ready is left as is, RUNNING in maint is warmed up, STOPPED goes maint', async () => {
     const { controller, hap, want, probes } = setup([info('web1', 'RUNNING', 20), info('web2', 'STOPPED'), info('never', 'RUNNING', 30)], (url) =>
-      url.endsWith(':8083/site') ? { ok: true, status: 200, ms: 5 } : { ok: false, status: 503, error: 'x', ms: 5 },
+      url.endsWith(':8083/site') ? { ok: true, status: 200, ms: 5 } : { ok: false, status: 503, error: 'x', ms: 5, connected: true },
     );
     hap.admin.set('site/never', 0x01); // maint, e.g. the old listener died mid warm-up
     controller.requestResync('start-up');

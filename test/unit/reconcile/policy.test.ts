@@ -5,13 +5,13 @@ import { PROCESS_STATES } from '../../../src/supervisor/types.js';
 describe('state policy table', () => {
   it.each([
     ['STOPPED', 'maint'],
-    ['STARTING', 'maint'],
     ['BACKOFF', 'maint'],
     ['EXITED', 'maint'],
     ['FATAL', 'maint'],
     ['UNKNOWN', 'maint'],
     ['STOPPING', 'on_stopping'],
-    ['RUNNING', 'warm_then_ready'],
+    ['STARTING', 'warm_then_ready'],
+    ['RUNNING', 'keep_warming'],
   ] as const)('%s → %s', (state, action) => {
     expect(POLICY[state]).toBe(action);
   });

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../../src/clock.js';
 import type { Probe, ProbeRequest, ProbeResult } from '../../../src/warmup/probe.js';
-import { runWarmup, type WarmupOutcome, type WarmupProgress } from '../../../src/warmup/run.js';
+import { REFUSED_RETRY_MS, runWarmup, type WarmupOutcome, type WarmupProgress } from '../../../src/warmup/run.js';
 import type { WarmupSpec } from '../../../src/warmup/types.js';
 
 const A = new URL('http://127.0.0.1:8081/Plone');
@@ -16,12 +16,15 @@ function spec(over: Partial<WarmupSpec> = {}): WarmupSpec {
     timeoutMs: 10_000,
     deadlineMs: 60_000,
     onDeadline: 'maint',
+    maxTimeMs: null,
+    passes: 1,
     ...over,
   };
 }
 
 const pass = (ms = 0): ProbeResult => ({ ok: true, status: 200, ms });
-const refused = (ms = 0): ProbeResult => ({ ok: false, status: null, error: 'ECONNREFUSED', ms });
+const refused = (ms = 0): ProbeResult => ({ ok: false, status: null, error: 'ECONNREFUSED', ms, connected: false });
+const unavailable = (ms = 0): ProbeResult => ({ ok: false, status: 503, error: 'unexpected status 503', ms, connected: true });
 
 interface Call {
   url: string;
@@ -78,7 +81,7 @@ describe('runWarmup', () => {
   });
 
   it('passes after N failures, retrying every interval, with tries and elapsed counted', async () => {
-    const { probe, calls } = scriptedProbe({ [A.href]: [refused(100), refused(100), pass(250)] });
+    const { probe, calls } = scriptedProbe({ [A.href]: [unavailable(100), unavailable(100), pass(250)] });
     const progress: WarmupProgress[] = [];
     const run = track(
       runWarmup(spec(), [A], { probe, clock: systemClock, onProgress: (p) => progress.push(p) }, new AbortController().signal),
@@ -90,7 +93,7 @@ describe('runWarmup', () => {
       passed: true,
       tries: 3,
       elapsedMs: 100 + 1000 + 100 + 1000 + 250,
-      lastError: `${A.href}: ECONNREFUSED`,
+      lastError: `${A.href}: unexpected status 503`,
     });
     expect(calls.map((c) => c.at - t0)).toEqual([0, 1100, 2200]);
     expect(progress.map((p) => [p.url, p.attempt, p.result.ok])).toEqual([
@@ -119,8 +122,8 @@ describe('runWarmup', () => {
 
   it('probes the second URL only after the first has passed, and retries only the failing one', async () => {
     const { probe, calls } = scriptedProbe({
-      [A.href]: [refused(), { ok: false, status: 503, error: 'unexpected status 503', ms: 0 }, pass()],
-      [B.href]: [refused(), pass()],
+      [A.href]: [unavailable(), { ok: false, status: 503, error: 'unexpected status 503', ms: 0, connected: true }, pass()],
+      [B.href]: [unavailable(), pass()],
     });
     const run = track(runWarmup(spec(), [A, B], { probe, clock: systemClock }, new AbortController().signal));
     await vi.advanceTimersByTimeAsync(10_000);
@@ -135,7 +138,7 @@ describe('runWarmup', () => {
   });
 
   it('resolves passed:false when the deadline passes, not before, and stops probing', async () => {
-    const { probe, calls } = scriptedProbe({ [A.href]: [refused()] });
+    const { probe, calls } = scriptedProbe({ [A.href]: [unavailable()] });
     const run = track(
       runWarmup(spec({ deadlineMs: 4500 }), [A, B], { probe, clock: systemClock }, new AbortController().signal),
     );
@@ -146,7 +149,7 @@ describe('runWarmup', () => {
       passed: false,
       tries: 5,
       elapsedMs: 4500,
-      lastError: `${A.href}: ECONNREFUSED`,
+      lastError: `${A.href}: unexpected status 503`,
     });
     expect(calls.map((c) => c.at - t0)).toEqual([0, 1000, 2000, 3000, 4000]);
     await vi.advanceTimersByTimeAsync(60_000);
@@ -154,7 +157,7 @@ describe('runWarmup', () => {
   });
 
   it('caps each probe timeout by the time left to the deadline', async () => {
-    const timeout = (req: ProbeRequest): ProbeResult => ({ ok: false, status: null, error: `timeout after ${req.timeoutMs}ms`, ms: req.timeoutMs });
+    const timeout = (req: ProbeRequest): ProbeResult => ({ ok: false, status: null, error: `timeout after ${req.timeoutMs}ms`, ms: req.timeoutMs, connected: true });
     const calls: Call[] = [];
     const probe: Probe = async (req) => {
       calls.push({ url: req.url.href, timeoutMs: req.timeoutMs, at: Date.now(), req });
@@ -182,9 +185,9 @@ describe('runWarmup', () => {
     const calls: Call[] = [];
     const probe: Probe = async (req) => {
       calls.push({ url: req.url.href, timeoutMs: req.timeoutMs, at: Date.now(), req });
-      if (calls.length === 1) return { ok: false, status: 503, error: 'unexpected status 503', ms: 0 };
+      if (calls.length === 1) return { ok: false, status: 503, error: 'unexpected status 503', ms: 0, connected: true };
       await systemClock.sleep(req.timeoutMs, req.signal);
-      return { ok: false, status: null, error: `timeout after ${req.timeoutMs}ms`, ms: req.timeoutMs };
+      return { ok: false, status: null, error: `timeout after ${req.timeoutMs}ms`, ms: req.timeoutMs, connected: true };
     };
     const run = track(runWarmup(spec({ timeoutMs: 10_000, deadlineMs: 1001 }), [A], { probe, clock: systemClock }, new AbortController().signal));
     await vi.advanceTimersByTimeAsync(1001);
@@ -193,7 +196,7 @@ describe('runWarmup', () => {
   });
 
   it('does not sleep past the deadline when the interval is longer than the time left', async () => {
-    const { probe, calls } = scriptedProbe({ [A.href]: [refused()] });
+    const { probe, calls } = scriptedProbe({ [A.href]: [unavailable()] });
     const run = track(
       runWarmup(spec({ intervalMs: 10_000, deadlineMs: 2500 }), [A], { probe, clock: systemClock }, new AbortController().signal),
     );
@@ -203,7 +206,7 @@ describe('runWarmup', () => {
   });
 
   it('rejects promptly with the signal reason when cancelled mid-sleep, and probes no more', async () => {
-    const { probe, calls } = scriptedProbe({ [A.href]: [refused()] });
+    const { probe, calls } = scriptedProbe({ [A.href]: [unavailable()] });
     const ac = new AbortController();
     const run = track(runWarmup(spec(), [A], { probe, clock: systemClock }, ac.signal));
     await vi.advanceTimersByTimeAsync(500); // first probe failed at 0; now sleeping until 1000
@@ -274,10 +277,49 @@ describe('runWarmup', () => {
     const probe: Probe = () => {
       n++;
       now += 300;
-      return Promise.resolve(n < 4 ? refused(300) : pass(300));
+      return Promise.resolve(n < 4 ? unavailable(300) : pass(300));
     };
     const out = await runWarmup(spec({ intervalMs: 700 }), [A], { probe, clock }, new AbortController().signal);
     expect(out).toMatchObject({ passed: true, tries: 4, elapsedMs: 4 * 300 + 3 * 700 });
     expect(sleeps).toEqual([700, 700, 700]);
   });
 });
+
+describe('runWarmup: pacing and warm means fast', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+
+  it('retries a refused connection every REFUSED_RETRY_MS, whatever the interval', async () => {
+    const { probe, calls } = scriptedProbe({ [A.href]: [refused(), refused(), refused(), pass()] });
+    const run = track(runWarmup(spec({ intervalMs: 5000 }), [A], { probe, clock: systemClock }, new AbortController().signal));
+    await vi.advanceTimersByTimeAsync(3 * REFUSED_RETRY_MS);
+    expect(run.value).toMatchObject({ passed: true, tries: 4 });
+    expect(calls.map((c) => c.at - calls[0]!.at)).toEqual([0, 100, 200, 300]);
+  });
+
+  it('fails an accepted answer slower than max_time, says how slow, and tries again at once', async () => {
+    const { probe, calls } = scriptedProbe({ [A.href]: [pass(1500), pass(1200), pass(40)] });
+    const run = track(runWarmup(spec({ maxTimeMs: 1000, timeoutMs: 5000 }), [A], { probe, clock: systemClock }, new AbortController().signal));
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(run.value).toMatchObject({ passed: true, tries: 3, lastError: `${A.href}: slow: 1200ms > max_time 1000ms` });
+    expect(calls.map((c) => c.at - t0)).toEqual([0, 1500, 2700]);
+  });
+
+  it('needs `passes` accepted answers in a row; a failure starts the count again', async () => {
+    const { probe, calls } = scriptedProbe({ [A.href]: [pass(), unavailable(), pass(), pass()], [B.href]: [pass(), pass()] });
+    const seen: WarmupProgress[] = [];
+    const out = await runWarmupNow(spec({ passes: 2 }), [A, B], probe, (p) => seen.push(p));
+    expect(out).toMatchObject({ passed: true, tries: 6 });
+    expect(calls.map((c) => c.url)).toEqual([A.href, A.href, A.href, A.href, B.href, B.href]);
+    expect(seen.map((p) => p.result.ok)).toEqual([true, false, true, true, true, true]);
+  });
+});
+
+/** runWarmup under fake timers, advanced until it settles. */
+async function runWarmupNow(s: WarmupSpec, urls: URL[], probe: Probe, onProgress: (p: WarmupProgress) => void): Promise<WarmupOutcome> {
+  const run = track(runWarmup(s, urls, { probe, clock: systemClock, onProgress }, new AbortController().signal));
+  while (!run.done) await vi.advanceTimersByTimeAsync(100);
+  if (run.error !== undefined) throw run.error;
+  return run.value as WarmupOutcome;
+}

@@ -11,6 +11,8 @@ function spec(requests: string[]): WarmupSpec {
     timeoutMs: 10_000,
     deadlineMs: 300_000,
     onDeadline: 'maint',
+  maxTimeMs: null,
+  passes: 1,
   };
 }
 

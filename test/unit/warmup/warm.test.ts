@@ -14,6 +14,8 @@ const SPEC: WarmupSpec = {
   timeoutMs: 100,
   deadlineMs: 1000,
   onDeadline: 'maint',
+  maxTimeMs: null,
+  passes: 1,
 };
 
 function deps(probe: Probe, servers: Record<string, { addr: string; port: number }> = { 'site/web1': { addr: '127.0.0.1', port: 8081 } }) {
