@@ -57,12 +57,11 @@ export async function restart(deps: RestartDeps): Promise<number> {
   }
   say(`rolling restart of ${steps.length} process(es): ${steps.map((s) => s.name).join(', ')}`);
   // Back in service but not yet RUNNING (startsecs): each must still get there; one that fails stops the rest.
-  const starting: string[] = [];
+  const starting: Started[] = [];
   for (const [i, step] of steps.entries()) {
     try {
       await checkStarting(deps, starting);
-      await restartOne(deps, step, say);
-      starting.push(step.name);
+      starting.push(await restartOne(deps, step, say));
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
       say(`restart stopped at ${step.name}: ${err.message}`);
@@ -78,10 +77,10 @@ export async function restart(deps: RestartDeps): Promise<number> {
   try {
     await checkStarting(deps, starting);
     if (starting.length > 0) {
-      say(`in service; waiting for supervisord to count ${starting.join(', ')} RUNNING (startsecs)`);
+      say(`in service; waiting for supervisord to count ${starting.map((s) => s.name).join(', ')} RUNNING (startsecs)`);
       const running = await pollUntil(deps, args.readyTimeoutMs, async () => {
         await checkStarting(deps, starting);
-        return starting.length === 0 ? true : [...starting];
+        return starting.length === 0 ? true : starting.map((s) => s.name).join(', ');
       });
       if (!running.ok) throw new RestartStopped(`still STARTING after --ready-timeout ${secs(args.readyTimeoutMs)}: ${String(running.last)}`);
     }
@@ -94,18 +93,28 @@ export async function restart(deps: RestartDeps): Promise<number> {
   return 0;
 }
 
+/** A process the command restarted and saw back in service: the pid supervisord started. */
+interface Started {
+  readonly name: string;
+  readonly pid: number;
+}
+
 /**
  * Each process restarted earlier that supervisord does not yet count RUNNING: dropped from `starting` once it
- * is; a RestartStopped if it failed instead (BACKOFF, EXITED, FATAL…): the listener took it out of service
- * again, and restarting another instance now would leave the backend short of two.
+ * is; a RestartStopped if it failed instead (BACKOFF, EXITED, FATAL…, or STARTING again with another pid,
+ * supervisord's retry): the listener took it out of service again, and restarting another instance now would
+ * leave the backend short of two.
  */
-async function checkStarting(deps: RestartDeps, starting: string[]): Promise<void> {
-  for (const name of [...starting]) {
-    const info = await deps.supervisor.getProcessInfo(name);
-    if (info.state === 'RUNNING') starting.splice(starting.indexOf(name), 1);
-    else if (info.state !== 'STARTING') {
+async function checkStarting(deps: RestartDeps, starting: Started[]): Promise<void> {
+  for (const s of [...starting]) {
+    const info = await deps.supervisor.getProcessInfo(s.name);
+    const live = info.state === 'RUNNING' || info.state === 'STARTING';
+    const retried = live && s.pid !== 0 && info.pid !== s.pid;
+    if (info.state === 'RUNNING' && !retried) starting.splice(starting.indexOf(s), 1);
+    else if (!live || retried) {
+      const what = retried ? `${info.state} again (pid ${s.pid} died; supervisord retries)` : info.state;
       throw new RestartStopped(
-        `${name} went ${info.state} after it was back in service, before supervisord counted it RUNNING (startsecs); ` +
+        `${s.name} went ${what} after it was back in service, before supervisord counted it RUNNING (startsecs); ` +
           'the listener took it out again. See its log (supervisorctl tail)',
       );
     }
@@ -129,7 +138,7 @@ function plan(config: Config, infos: readonly ProcessInfo[], names: readonly str
   return steps;
 }
 
-async function restartOne(deps: RestartDeps, step: Step, say: (msg: string) => void): Promise<void> {
+async function restartOne(deps: RestartDeps, step: Step, say: (msg: string) => void): Promise<Started> {
   const { haproxies, supervisor, args } = deps;
   const servers = step.servers.map(serverKey).join(',');
   // 1. Guard: the backend keeps at least one other server in service on every socket.
@@ -194,6 +203,7 @@ async function restartOne(deps: RestartDeps, step: Step, say: (msg: string) => v
     );
   }
   say(`${step.name}: UP on every socket, ${secs(deps.clock.now() - restarted)} after the restart`);
+  return { name: step.name, pid: info.pid };
 }
 
 const secs = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;

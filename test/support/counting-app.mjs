@@ -14,6 +14,8 @@
 //   COLD_STATUS    status of a site request while cold, default 503
 //   COLD_DELAY_MS  a cold site request is answered after this long, default 0
 //   SITE_PATH      the site path (and anything under it), default /site
+//   EXIT_AFTER_MS  with the file STATE_DIR/NAME.crash present at start: exit 1 this long after the port opens
+//                  (a process that dies before supervisord's startsecs), default 1000
 // Cold also while the file STATE_DIR/NAME.cold exists (a test keeps an instance cold as long as it likes).
 // Every visitor request appends `pid cold|warm path` to STATE_DIR/NAME.visits. `/` answers 200 at once,
 // always (the health check); GET /_counts (no header) answers this process's counts as JSON.
@@ -43,6 +45,7 @@ try {
     coldStatus: num('COLD_STATUS', 503),
     coldDelayMs: num('COLD_DELAY_MS', 0),
     sitePath: env.SITE_PATH || '/site',
+    exitAfterMs: num('EXIT_AFTER_MS', 1000),
   };
   if (cfg.port < 0 || cfg.name === '' || cfg.dir === '') throw new Error('PORT, NAME and STATE_DIR are required');
 } catch (e) {
@@ -93,6 +96,12 @@ setTimeout(
     server.listen(cfg.port, '127.0.0.1', () => {
       warmAt = Date.now() + cfg.warmAfterMs;
       log(`listening on 127.0.0.1:${cfg.port} name=${cfg.name} warm_after_ms=${cfg.warmAfterMs}`);
+      if (existsSync(join(cfg.dir, `${cfg.name}.crash`))) {
+        setTimeout(() => {
+          log('crash file present: exiting 1');
+          process.exit(1);
+        }, cfg.exitAfterMs);
+      }
     }),
   cfg.listenDelayMs,
 );
