@@ -80,7 +80,7 @@ export class Controller implements ResyncSubject {
   private readonly slots: WarmupSlots;
 
   constructor(private readonly deps: ControllerDeps) {
-    this.resync = new Resync({ rpc: deps.rpc, apis: deps.apis, log: deps.log }, this);
+    this.resync = new Resync({ rpc: deps.rpc, apis: deps.apis, log: deps.log, clock: deps.clock }, this);
     this.slots = new WarmupSlots(deps.config.warmupConcurrency);
   }
 
@@ -169,6 +169,7 @@ export class Controller implements ResyncSubject {
   async stop(): Promise<void> {
     this.cancelPoll?.();
     this.cancelPoll = null;
+    this.resync.stop();
     for (const t of this.processes()) t.warming?.abort(new Error('listener stopping'));
     await Promise.allSettled([...this.warmups]);
   }

@@ -1,5 +1,6 @@
 // Asks supervisord for the truth (getAllProcessInfo) and brings what the listener knows in line with it.
 
+import type { Clock } from '../clock.js';
 import { errorText } from '../errors.js';
 import type { RuntimeApi } from '../haproxy/api.js';
 import { adminStateOf } from '../haproxy/replies.js';
@@ -37,11 +38,23 @@ export interface ResyncDeps {
   readonly rpc: { getAllProcessInfo(): Promise<ProcessInfo[]> } | null;
   readonly apis: readonly RuntimeApi[];
   readonly log: Logger;
+  readonly clock: Clock;
 }
+
+/**
+ * A resync that could not reach supervisord is tried again, after RETRY_MIN_MS doubling up to RETRY_MAX_MS:
+ * the event it was asked for (one out of step, a gap in poolserial) is lost history until it succeeds.
+ */
+const RETRY_MIN_MS = 250;
+const RETRY_MAX_MS = 5_000;
 
 export class Resync {
   private running: Promise<void> | null = null;
   private again: { reason: string; quiet: boolean } | null = null;
+  private retryMs = RETRY_MIN_MS;
+  private cancelRetry: (() => void) | null = null;
+  private failing = false;
+  private stopped = false;
   /** Whether the last resync got an answer: events out of step are then checked with supervisord. */
   works = false;
 
@@ -55,6 +68,7 @@ export class Resync {
    * logs only what it finds different: a backlog replayed at supervisord's start asks again and again.
    */
   request(reason: string, quiet = false): void {
+    if (this.stopped) return;
     if (this.running !== null) {
       if (this.again === null || this.again.quiet) this.again = { reason, quiet };
       return;
@@ -64,6 +78,13 @@ export class Resync {
       .finally(() => {
         this.running = null;
       });
+  }
+
+  /** No more resyncs nor retries (shutdown). */
+  stop(): void {
+    this.stopped = true;
+    this.cancelRetry?.();
+    this.cancelRetry = null;
   }
 
   /** Resolves when no resync is running (for shutdown and tests). */
@@ -92,9 +113,17 @@ export class Resync {
       infos = await rpc.getAllProcessInfo();
     } catch (err) {
       this.works = false;
-      log.warn('supervisord unreachable; working from events', { reason, error: errorText(err) });
+      const fields = { reason, error: errorText(err), retry_ms: this.retryMs };
+      (this.failing ? log.debug : log.warn)('supervisord unreachable; working from events, asking again', fields);
+      this.failing = true;
+      this.scheduleRetry(reason, quiet);
       return;
     }
+    this.cancelRetry?.();
+    this.cancelRetry = null;
+    this.retryMs = RETRY_MIN_MS;
+    if (this.failing) log.info('supervisord reachable again', { reason });
+    this.failing = false;
     this.works = true;
     (quiet ? log.debug : log.info)('resync', { reason, processes: infos.length });
     const seen = new Set<string>();
@@ -107,10 +136,21 @@ export class Resync {
       await this.compare(t, info, seqAtStart, reason);
     }
     for (const [key, t] of [...this.subject.tracked()]) {
-      if (seen.has(key) || t.state === null) continue;
+      // An event handled since we asked is newer than this answer: the process exists after all.
+      if (seen.has(key) || t.state === null || t.lastEventSeq > seqAtStart) continue;
       log.info('process gone from supervisord; servers to maint and forgotten', { process: key });
       this.subject.forget(key);
     }
+  }
+
+  private scheduleRetry(reason: string, quiet: boolean): void {
+    if (this.stopped || this.cancelRetry !== null) return;
+    const delay = this.retryMs;
+    this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
+    this.cancelRetry = this.deps.clock.timer(delay, () => {
+      this.cancelRetry = null;
+      this.request(reason, quiet);
+    });
   }
 
   private async compare(t: Resyncable, info: ProcessInfo, seqAtStart: number, reason: string): Promise<void> {

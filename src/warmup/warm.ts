@@ -65,7 +65,7 @@ export async function warmUp(job: WarmJob, deps: WarmDeps, signal: AbortSignal):
   const fields = { process: job.process, elapsed_ms: clock.now() - started, tries: outcome.tries };
   const result = { tries: outcome.tries, lastError: outcome.lastError };
   if (outcome.passed) {
-    log.info('warm-up passed; server ready', fields);
+    log.info('warm-up passed', fields);
     return { ...result, status: 'passed', ready: true };
   }
   if (spec.onDeadline === 'ready') {

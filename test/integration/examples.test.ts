@@ -116,7 +116,7 @@ describe('haproxy.cfg.example', () => {
 describe('supervisord.conf.example as a conf.d drop-in', () => {
   const logPath = (): string => join(dir, 'haproxy-sync.log');
   const warmed = async (process: string): Promise<number> =>
-    ((await readFile(logPath(), 'utf8').catch(() => '')).match(new RegExp(`msg="warm-up passed; server ready" process=${process}:`, 'g')) ?? []).length;
+    ((await readFile(logPath(), 'utf8').catch(() => '')).match(new RegExp(`msg="warm-up passed" process=${process}:`, 'g')) ?? []).length;
 
   it('supervisord runs its [eventlistener:haproxy-sync], logging to the file the example names', async () => {
     await waitFor(async () => /^haproxy-sync\s+RUNNING/m.test((await sup.ctl('status', 'haproxy-sync')).stdout) || undefined, {

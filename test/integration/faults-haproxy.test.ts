@@ -220,7 +220,7 @@ describe('faults on the haproxy side', () => {
     expect(Number(line[1])).toBeGreaterThanOrEqual(3000);
     const log = (await listenerLog()).slice(from);
     const started = at(log, /msg="warm-up started" process=hang:hang /);
-    const bReady = at(log, /msg="warm-up passed; server ready" process=b:b /, started);
+    const bReady = at(log, /msg="warm-up passed" process=b:b /, started);
     const deadline = at(log, /msg="warm-up deadline passed; server stays in maint" process=hang:hang /);
     expect([started, bReady, deadline].every((i) => i >= 0), log).toBe(true);
     expect(bReady).toBeLessThan(deadline);

@@ -120,7 +120,7 @@ describe('faults on the supervisord side', () => {
     expect(newPid).not.toBe(oldPid);
     await shows('web1', 'no check', 30_000);
     // The new listener did the warm-up: it found web1 RUNNING but in maint.
-    await waitForLog(dir, /msg="listener starting"[\s\S]*msg="warm-up passed; server ready" process=web1:web1/, "the new listener's warm-up of web1", before);
+    await waitForLog(dir, /msg="listener starting"[\s\S]*msg="warm-up passed" process=web1:web1/, "the new listener's warm-up of web1", before);
     // And it was warm when it went back in.
     const res = await fetch(`http://127.0.0.1:${ports['web1']}/site`);
     expect(res.headers.get('x-slow-app')).toBe('warm');

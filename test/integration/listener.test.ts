@@ -173,7 +173,7 @@ describe('listener with real supervisord and two haproxy instances', () => {
     expect(await statusOn(hapA, 'web1')).toMatch(/^MAINT/);
     expect(await statusOn(hapB, 'web1')).toMatch(/^MAINT/);
     await bothShow('web1', 'UP', 20_000);
-    await waitForLog(dir, /msg="warm-up passed; server ready" process=web1:web1 elapsed_ms=\d+ tries=\d+/, "web1's warm-up");
+    await waitForLog(dir, /msg="warm-up passed" process=web1:web1 elapsed_ms=\d+ tries=\d+/, "web1's warm-up");
   });
 
   it('supervisorctl restart → MAINT, still MAINT while cold after RUNNING, UP once warm', async () => {

@@ -121,7 +121,7 @@ describe('the listener as a non-root user in the socket group', () => {
     expect(procStatus).toMatch(new RegExp(`^Uid:\\s+${uid}\\s+${uid}\\s`, 'm'));
     expect(/^Groups:\s*(.*)$/m.exec(procStatus)?.[1]?.split(/\s+/)).toContain(String(gid));
 
-    const warmed = async () => ((await listenerLog()).match(/msg="warm-up passed; server ready" process=web1:web1/g) ?? []).length;
+    const warmed = async () => ((await listenerLog()).match(/msg="warm-up passed" process=web1:web1/g) ?? []).length;
     const before = await warmed();
     expect((await sup.ctl('stop', 'web1')).code).toBe(0);
     await hap.waitStatus('site', 'web1', 'MAINT', 5000);

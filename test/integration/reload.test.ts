@@ -148,9 +148,9 @@ async function reloadScenario(reload: () => Promise<void>): Promise<void> {
   const aVisits = (await readVisits(appDir, 'a')).slice(aVisitsBefore);
   expect(aVisits.length).toBeGreaterThan(0);
   expect(aVisits.filter((v) => v.cold)).toEqual([]);
-  const log = await waitForLog(dir, /msg="warm-up passed; server ready" process=a:a /, "a's warm-up", logFrom);
+  const log = await waitForLog(dir, /msg="warm-up passed" process=a:a /, "a's warm-up", logFrom);
   const reapplied = log.search(REAPPLY);
-  const ready = log.search(/msg="warm-up passed; server ready" process=a:a /);
+  const ready = log.search(/msg="warm-up passed" process=a:a /);
   expect(reapplied).toBeGreaterThanOrEqual(0);
   expect(ready).toBeGreaterThan(reapplied);
 

@@ -79,13 +79,14 @@ function setup(
     await systemClock.sleep(5, req.signal);
     return probeResult(req.url.href);
   };
-  const state = { infos: infos, calls: 0 };
+  const state: { infos: typeof infos; calls: number; gate: Promise<void> } = { infos: infos, calls: 0, gate: Promise.resolve() };
   const rpc =
     infos === null
       ? null
       : {
           getAllProcessInfo: async () => {
             state.calls++;
+            await state.gate;
             if (state.infos === 'down') throw new Error('connect ENOENT');
             return (state.infos as ProcessInfo[]).map((i) => ({ ...i, state: i.state, statename: i.state, pid: i.pid }));
           },
@@ -128,7 +129,7 @@ describe('Controller: events', () => {
     await vi.advanceTimersByTimeAsync(50);
     expect(probes).toEqual(['http://127.0.0.1:8081/site']);
     expect(want('web1')).toBe('ready');
-    expect(log.lines.join('')).toMatch(/msg="warm-up passed; server ready" process=web1:web1 elapsed_ms=\d+ tries=1/);
+    expect(log.lines.join('')).toMatch(/msg="warm-up passed" process=web1:web1 elapsed_ms=\d+ tries=1/);
   });
 
   it('on_stopping = drain drains on STOPPING, then maint on STOPPED; no warm-up: ready on RUNNING', () => {
@@ -287,9 +288,44 @@ describe('Controller: resync', () => {
     state.infos = 'down';
     controller.requestResync('test');
     await controller.whenResynced();
-    expect(log.lines.join('')).toContain('msg="supervisord unreachable; working from events"');
+    expect(log.lines.join('')).toContain('msg="supervisord unreachable; working from events, asking again"');
     controller.handleEvent(ev('web1', 'STOPPED', 'STOPPING', 20));
     expect(want('web1')).toBe('maint');
+  });
+
+  it('an out-of-step event whose resync fails is not lost: the resync is asked again, with backoff, until it answers', async () => {
+    const { controller, state, want, log } = setup([info('web1', 'RUNNING', 20)]);
+    controller.requestResync('start-up');
+    await controller.whenResynced();
+    await vi.advanceTimersByTimeAsync(50);
+    expect(want('web1')).toBe('ready');
+    // An event out of step (its from_state is not what the listener knows) while supervisord does not answer.
+    state.infos = 'down';
+    controller.handleEvent(ev('web1', 'STOPPING', 'BACKOFF', 20));
+    await controller.whenResynced();
+    expect(want('web1')).toBe('ready'); // dropped: out of step, and supervisord did not answer
+    state.infos = [info('web1', 'STOPPING', 20)];
+    await vi.advanceTimersByTimeAsync(300);
+    await controller.whenResynced();
+    expect(want('web1')).toBe('maint');
+    expect(log.lines.join('')).toContain('msg="supervisord reachable again"');
+    await controller.stop();
+  });
+
+  it('a resync does not forget a process whose event came while it waited for supervisord', async () => {
+    const { controller, state, want } = setup([]);
+    controller.requestResync('start-up');
+    await controller.whenResynced();
+    // The answer is from before web1 was added (supervisorctl update); web1's STARTING comes meanwhile.
+    let answer: () => void = () => undefined;
+    state.gate = new Promise<void>((r) => (answer = r));
+    controller.requestResync('test');
+    controller.handleEvent(ev('web1', 'STARTING', 'STOPPED'));
+    answer();
+    await controller.whenResynced();
+    expect(controller.processes().map((t) => t.name.process)).toEqual(['web1']);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(want('web1')).toBe('ready');
   });
 
   it('a process removed from supervisord: its servers to maint, and forgotten', async () => {
