@@ -159,4 +159,18 @@ describe('check', () => {
     ]);
     expect(code).toBe(1);
   });
+
+  it('--probe warns of an answer slower than max_time: the warm-up would not pass it', async () => {
+    const text = `[haproxy]\nsocket = /run/a.sock\n[warmup]\nmax_time = 500ms\n[program:web1]\nservers = site/web1\nwarmup = /site\n`;
+    const lines: string[] = [];
+    await check({
+      config: config(text),
+      haproxies: [fakeSocket('/run/a.sock', 'admin', ROWS)],
+      supervisor: { getAllProcessInfo: async () => [info('web1', 'web1')] },
+      probe: async () => ({ ok: true, status: 200, ms: 1800 }),
+      out: (l) => lines.push(l),
+      locate: async () => RUNNING,
+    });
+    expect(lines.at(-1)).toBe('WARN warm-up web1:web1: http://127.0.0.1:8080/site → 200 in 1800 ms, slower than max_time 500 ms: the warm-up would not pass it');
+  });
 });
