@@ -23,7 +23,7 @@ function settings(quick: boolean): DemoSettings {
 async function run(ctx: BenchContext): Promise<string> {
   const s = settings(ctx.quick);
   const stack = await startStack(
-    { dir: ctx.dir, instances: s.instances, app: s.app, check: s.check, warmupTimeout: `${s.slowMs}ms`, listenerAutostart: false },
+    { dir: ctx.dir, instances: s.instances, app: s.app, check: s.check, warmupMaxTime: `${s.slowMs}ms`, listenerAutostart: false },
     ctx.teardown,
   );
   ctx.teardown.add('stack', () => stack.stop());

@@ -50,7 +50,7 @@ async function demo(s: DemoSettings, teardown: Teardown, run: { dir?: string }):
   progress(`temp dir ${dir}${s.quick ? ' (quick mode)' : ''}`);
 
   const stack = await startStack(
-    { dir, instances: s.instances, app: s.app, check: s.check, warmupTimeout: `${s.slowMs}ms`, listenerAutostart: false },
+    { dir, instances: s.instances, app: s.app, check: s.check, warmupMaxTime: `${s.slowMs}ms`, listenerAutostart: false },
     teardown,
   );
   teardown.add('stack', () => stack.stop());

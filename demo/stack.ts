@@ -26,7 +26,8 @@ export interface StackOptions {
   /** HAProxy health-check parameters on each server line. */
   readonly check: string;
   /** Timeout of one warm-up request: a site page slower than this is not warm yet. */
-  readonly warmupTimeout: string;
+  /** `[warmup] max_time`: an answer slower than this is cold (warm means fast). */
+  readonly warmupMaxTime: string;
   /** Start the listener with supervisord (false: `startListener()` later). */
   readonly listenerAutostart: boolean;
 }
@@ -66,9 +67,9 @@ export const SITE_PATH = '/site';
 const LISTENER = 'listener';
 const LISTENER_QUIET_MS = 1500;
 
-function listenerIni(socket: string, servers: readonly Server[], warmupTimeout: string): string {
+function listenerIni(socket: string, servers: readonly Server[], warmupMaxTime: string): string {
   // [supervisor] url is left out: supervisord gives its listener $SUPERVISOR_SERVER_URL.
-  const lines = ['[haproxy]', `socket = ${socket}`, 'timeout = 2s', 'heartbeat = 1s', '', '[warmup]', 'interval = 100ms', `timeout = ${warmupTimeout}`, 'deadline = 60s', ''];
+  const lines = ['[haproxy]', `socket = ${socket}`, 'timeout = 2s', 'heartbeat = 1s', '', '[warmup]', 'interval = 250ms', 'timeout = 10s', `max_time = ${warmupMaxTime}`, 'deadline = 60s', ''];
   for (const s of servers) lines.push(`[program:${s.name}]`, `servers = ${BACKEND}/${s.name}`, `warmup = ${SITE_PATH}`, '');
   return lines.join('\n');
 }
@@ -110,7 +111,7 @@ async function startOnce(opts: StackOptions, teardown: Teardown): Promise<Stack>
   );
 
   const socket = hap.sockets[0] as string;
-  const configPath = await writeListenerConfig(supDir, listenerIni(socket, servers, opts.warmupTimeout));
+  const configPath = await writeListenerConfig(supDir, listenerIni(socket, servers, opts.warmupMaxTime));
   const programs = [
     ...servers.map((s) =>
       appProgram(supDir, s.name, {
