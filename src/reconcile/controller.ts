@@ -17,7 +17,7 @@ import { warmUp, type WarmResult } from '../warmup/warm.js';
 import type { DesiredState } from './desired.js';
 import { stopgapChanges, type Candidate } from './never-empty.js';
 import { POLICY, immediateState } from './policy.js';
-import { Resync, type ResyncSubject } from './resync.js';
+import { Resync, type Known, type ResyncChange, type ResyncSubject } from './resync.js';
 import type { ProcessSnapshot, WarmupStatus } from './snapshot.js';
 
 export interface ControllerDeps {
@@ -69,10 +69,9 @@ const STARTUP_POLL_MS = 250;
 const STARTUP_POLL_MAX_MS = 30_000;
 
 export class Controller implements ResyncSubject {
-  private readonly known = new Map<string, Tracked | null>();
+  private readonly byName = new Map<string, Tracked | null>();
   eventSeq = 0;
   private lastPoolserial: number | null = null;
-  private lastSerial: number | null = null;
   private readonly resync: Resync;
   private readonly warmups = new Set<Promise<void>>();
   private sawEvent = false;
@@ -88,13 +87,7 @@ export class Controller implements ResyncSubject {
   handleEvent(event: SupervisorEvent): void {
     const { meta } = event;
     this.sawEvent = true;
-    if (this.lastSerial === meta.serial && this.lastPoolserial === meta.poolserial) {
-      // At-least-once delivery: the in-flight event comes again after a listener restart.
-      this.deps.log.debug('duplicate event ignored', { serial: meta.serial });
-      return;
-    }
     this.checkPoolserial(meta.poolserial);
-    this.lastSerial = meta.serial;
     switch (event.kind) {
       case 'process-state': {
         const fields = {
@@ -144,14 +137,9 @@ export class Controller implements ResyncSubject {
 
   /** The processes the listener tracks, for status output and tests. */
   processes(): Tracked[] {
-    return [...this.known.values()].filter((t): t is Tracked => t !== null);
+    return [...this.byName.values()].filter((t): t is Tracked => t !== null);
   }
 
-  tracked(): Iterable<[string, Tracked]> {
-    return [...this.known].filter((e): e is [string, Tracked] => e[1] !== null);
-  }
-
-  /** Cancel warm-ups and wait for them to unwind. */
   /** The start-up resync, then quiet ones every STARTUP_POLL_MS until supervisord's first event arrives. */
   start(): void {
     this.requestResync('start-up');
@@ -202,23 +190,23 @@ export class Controller implements ResyncSubject {
     return null;
   }
 
-  isSelf(p: ProcessName): boolean {
+  private isSelf(p: ProcessName): boolean {
     const self = this.deps.self;
     return self !== null && self.group === p.group && self.process === p.process;
   }
 
-  track(name: ProcessName): Tracked | null {
+  private track(name: ProcessName): Tracked | null {
     const key = namespec(name);
-    const known = this.known.get(key);
+    const known = this.byName.get(key);
     if (known !== undefined) return known;
     const resolved = resolveProcess(this.deps.config, name);
     if (resolved === null) {
-      this.known.set(key, null);
+      this.byName.set(key, null);
       return null;
     }
     if (resolved.kind === 'invalid') {
       this.deps.log.error('cannot map process', { process: key, error: resolved.reason });
-      this.known.set(key, null);
+      this.byName.set(key, null);
       return null;
     }
     const t: Tracked = {
@@ -237,7 +225,7 @@ export class Controller implements ResyncSubject {
       portAnswered: false,
       lastEventSeq: 0,
     };
-    this.known.set(key, t);
+    this.byName.set(key, t);
     return t;
   }
 
@@ -286,31 +274,52 @@ export class Controller implements ResyncSubject {
     this.deps.onChange?.();
   }
 
+  /** What a resync compares: every mapped process in `names` (tracked from now on) and every one tracked. */
+  known(names: readonly ProcessName[]): ReadonlyMap<string, Known> {
+    for (const name of names) if (!this.isSelf(name)) this.track(name);
+    return new Map(this.processes().map((t) => [namespec(t.name), t]));
+  }
+
   /**
    * Whether a process found RUNNING may be the incarnation a previous listener warmed: true unless the
    * previous listener's record says it warmed another pid, or never finished warming this one.
    */
-  wasWarm(t: Tracked, pid: number | null): boolean {
-    const before = this.deps.previous?.[namespec(t.name)];
+  mayAdopt(key: string, pid: number | null): boolean {
+    const before = this.deps.previous?.[key];
     if (before === undefined) return true;
     const warmed = before.warmup === 'passed' || before.warmup === 'forced-ready' || before.warmup === 'none';
     return before.state === 'RUNNING' && warmed && pid !== null && before.pid === pid;
   }
 
-  adopt(t: Tracked, pid: number | null): void {
-    t.state = 'RUNNING';
-    t.pid = pid;
-    this.deps.desired.set(t.servers, 'ready', namespec(t.name));
-    this.keepBackendsServed();
-    this.deps.onChange?.();
-  }
-
-  forget(key: string): void {
-    const t = this.known.get(key);
-    if (t === undefined || t === null) return;
-    t.warming?.abort(new Error('process removed'));
-    this.deps.desired.set(t.servers, 'maint', key);
-    this.known.delete(key);
+  /** A resync's differences with supervisord, each unless an event has touched the process since it asked. */
+  apply(changes: readonly ResyncChange[], seqAtStart: number, reason: string): void {
+    const { log, desired } = this.deps;
+    for (const change of changes) {
+      const t = this.byName.get(change.key);
+      if (t === undefined || t === null || t.lastEventSeq > seqAtStart) continue;
+      const process = change.key;
+      switch (change.kind) {
+        case 'pid':
+          t.pid = change.pid;
+          break;
+        case 'transition':
+          log.info('resync: state differs', { process, known: change.known, actual: change.state, known_pid: change.knownPid, pid: change.pid, reason });
+          this.transition(t, change.state, change.pid);
+          break;
+        case 'adopt':
+          log.info('resync: running and ready in haproxy; left ready', { process });
+          t.state = 'RUNNING';
+          t.pid = change.pid;
+          desired.set(t.servers, 'ready', process);
+          break;
+        case 'forget':
+          log.info('process gone from supervisord; servers to maint and forgotten', { process });
+          t.warming?.abort(new Error('process removed'));
+          desired.set(t.servers, 'maint', process);
+          this.byName.delete(process);
+          break;
+      }
+    }
     this.keepBackendsServed();
     this.deps.onChange?.();
   }

@@ -1,4 +1,4 @@
-// Asks supervisord for the truth (getAllProcessInfo) and brings what the listener knows in line with it.
+// Asks supervisord for the truth (getAllProcessInfo) and says how what the listener knows differs from it.
 
 import type { Clock } from '../clock.js';
 import { errorText } from '../errors.js';
@@ -9,29 +9,81 @@ import type { Logger } from '../log.js';
 import type { ProcessInfo } from '../supervisor/rpc.js';
 import { namespec, type ProcessName, type ProcessState } from '../supervisor/types.js';
 
-/** The controller's side of a resync. */
+/** What the listener knows of one mapped process, as a resync compares it. */
+export interface Known {
+  readonly servers: readonly ServerRef[];
+  readonly state: ProcessState | null;
+  readonly pid: number | null;
+  /** The controller's event count when an event last touched it. */
+  readonly lastEventSeq: number;
+}
+
+/** One difference with supervisord's answer, for the controller to apply. */
+export type ResyncChange =
+  /** Same state: the running pid is learnt. */
+  | { readonly kind: 'pid'; readonly key: string; readonly pid: number }
+  /** Another state, or another incarnation: act as on an event. */
+  | { readonly kind: 'transition'; readonly key: string; readonly state: ProcessState; readonly pid: number | null; readonly known: ProcessState | null; readonly knownPid: number | null }
+  /** Found RUNNING, first seen, and already ready in HAProxy as the previous listener left it: left ready. */
+  | { readonly kind: 'adopt'; readonly key: string; readonly pid: number | null }
+  /** Gone from supervisord (`update` removed it): servers to maint, forgotten. */
+  | { readonly kind: 'forget'; readonly key: string };
+
+/** The controller's side: its event count, what it knows, and applying the differences. */
 export interface ResyncSubject {
   /** Counts handled events: an event handled after the question was asked is newer than the answer. */
   readonly eventSeq: number;
-  isSelf(name: ProcessName): boolean;
-  /** The tracked process for a name, or null when no rule maps it. */
-  track(name: ProcessName): Resyncable | null;
-  transition(t: Resyncable, state: ProcessState, pid: number | null): void;
-  /** Whether a process found RUNNING may be the incarnation a previous listener warmed. */
-  wasWarm(t: Resyncable, pid: number | null): boolean;
-  /** Found RUNNING and already ready in HAProxy: known as running, servers left ready. */
-  adopt(t: Resyncable, pid: number | null): void;
-  /** Gone from supervisord (`update` removed it): servers to maint, forgotten. */
-  forget(key: string): void;
-  tracked(): Iterable<[string, Resyncable]>;
+  /**
+   * What the listener knows of every mapped process named in `infos` (tracking it from now on) and of every
+   * process it tracked before, by namespec. `mayAdopt(key, pid)`: whether the previous listener warmed that
+   * incarnation, so that ready in HAProxy may be taken as warm.
+   */
+  known(names: readonly ProcessName[]): ReadonlyMap<string, Known>;
+  mayAdopt(key: string, pid: number | null): boolean;
+  /** Applies the changes; each skips a process that an event has touched since `seqAtStart`. */
+  apply(changes: readonly ResyncChange[], seqAtStart: number, reason: string): void;
 }
 
-export interface Resyncable {
-  readonly name: ProcessName;
-  readonly servers: readonly ServerRef[];
-  state: ProcessState | null;
-  pid: number | null;
-  lastEventSeq: number;
+/**
+ * The differences between what the listener knows and supervisord's answer (pure). A process an event touched
+ * after the question was asked (`lastEventSeq > seqAtStart`) is newer than the answer and left alone, in both
+ * the compare and the forget step. `adoptable` are first seen RUNNING and may be adopted if ready in HAProxy;
+ * the caller checks that and otherwise transitions them.
+ */
+export function diffResync(
+  known: ReadonlyMap<string, Known>,
+  infos: readonly ProcessInfo[],
+  seqAtStart: number,
+  mayAdopt: (key: string, pid: number | null) => boolean,
+): { changes: ResyncChange[]; adoptable: string[] } {
+  const changes: ResyncChange[] = [];
+  const adoptable: string[] = [];
+  const seen = new Set<string>();
+  for (const info of infos) {
+    const key = namespec({ group: info.group, process: info.name });
+    const k = known.get(key);
+    if (k === undefined) continue; // not mapped, or the listener itself
+    seen.add(key);
+    if (k.lastEventSeq > seqAtStart) continue;
+    const livePid = info.state === 'RUNNING' || info.state === 'STOPPING' ? info.pid : null;
+    // Same state, other pid: it was restarted while we were not told (lost events); treat as new.
+    const samePid = k.pid === null || livePid === null || k.pid === livePid;
+    if (k.state === info.state && samePid) {
+      if (livePid !== null && livePid !== k.pid) changes.push({ kind: 'pid', key, pid: livePid });
+      continue;
+    }
+    // Ready in HAProxy is not warm: a process restarted while no listener ran is ready there, and cold.
+    if (k.state === null && info.state === 'RUNNING' && mayAdopt(key, livePid)) {
+      adoptable.push(key);
+      continue;
+    }
+    changes.push({ kind: 'transition', key, state: info.state, pid: livePid, known: k.state, knownPid: k.pid });
+  }
+  for (const [key, k] of known) {
+    if (seen.has(key) || k.state === null || k.lastEventSeq > seqAtStart) continue;
+    changes.push({ kind: 'forget', key });
+  }
+  return { changes, adoptable };
 }
 
 export interface ResyncDeps {
@@ -126,21 +178,18 @@ export class Resync {
     this.failing = false;
     this.works = true;
     (quiet ? log.debug : log.info)('resync', { reason, processes: infos.length });
-    const seen = new Set<string>();
-    for (const info of infos) {
-      const name = { group: info.group, process: info.name };
-      if (this.subject.isSelf(name)) continue;
-      const t = this.subject.track(name);
-      if (t === null) continue;
-      seen.add(namespec(name));
-      await this.compare(t, info, seqAtStart, reason);
+    const known = this.subject.known(infos.map((i) => ({ group: i.group, process: i.name })));
+    const { changes, adoptable } = diffResync(known, infos, seqAtStart, (key, pid) => this.subject.mayAdopt(key, pid));
+    for (const key of adoptable) {
+      const k = known.get(key) as Known;
+      const info = infos.find((i) => namespec({ group: i.group, process: i.name }) === key) as ProcessInfo;
+      changes.push(
+        (await this.alreadyReady(k.servers))
+          ? { kind: 'adopt', key, pid: info.pid }
+          : { kind: 'transition', key, state: info.state, pid: info.pid, known: null, knownPid: null },
+      );
     }
-    for (const [key, t] of [...this.subject.tracked()]) {
-      // An event handled since we asked is newer than this answer: the process exists after all.
-      if (seen.has(key) || t.state === null || t.lastEventSeq > seqAtStart) continue;
-      log.info('process gone from supervisord; servers to maint and forgotten', { process: key });
-      this.subject.forget(key);
-    }
+    this.subject.apply(changes, seqAtStart, reason);
   }
 
   private scheduleRetry(reason: string, quiet: boolean): void {
@@ -151,28 +200,6 @@ export class Resync {
       this.cancelRetry = null;
       this.request(reason, quiet);
     });
-  }
-
-  private async compare(t: Resyncable, info: ProcessInfo, seqAtStart: number, reason: string): Promise<void> {
-    // An event handled since we asked is newer than this answer.
-    if (t.lastEventSeq > seqAtStart) return;
-    const livePid = info.state === 'RUNNING' || info.state === 'STOPPING' ? info.pid : null;
-    // Same state, other pid: it was restarted while we were not told (lost events); treat as new.
-    const samePid = t.pid === null || livePid === null || t.pid === livePid;
-    if (t.state === info.state && samePid) {
-      t.pid = livePid ?? t.pid;
-      return;
-    }
-    const process = namespec(t.name);
-    // Ready in HAProxy is not warm: a process restarted while no listener ran is ready there, and cold.
-    if (t.state === null && info.state === 'RUNNING' && this.subject.wasWarm(t, livePid) && (await this.alreadyReady(t.servers))) {
-      if (t.lastEventSeq > seqAtStart) return;
-      this.deps.log.info('resync: running and ready in haproxy; left ready', { process });
-      this.subject.adopt(t, livePid);
-      return;
-    }
-    this.deps.log.info('resync: state differs', { process, known: t.state, actual: info.state, known_pid: t.pid, pid: livePid, reason });
-    this.subject.transition(t, info.state, livePid);
   }
 
   private async alreadyReady(refs: readonly ServerRef[]): Promise<boolean> {
