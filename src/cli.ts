@@ -72,6 +72,8 @@ async function listener(args: Args, config: Config): Promise<number> {
     output,
     env: process.env,
     stopSignal: stopSignal(),
+    // Without a handler SIGHUP would end the process, unlogged.
+    onReload: (reload) => process.on('SIGHUP', reload),
   });
 }
 
