@@ -11,7 +11,7 @@ import { status } from './commands/status.js';
 import { loadConfig } from './config/load.js';
 import { parsePositional } from './config/positional.js';
 import type { Config } from './config/types.js';
-import { AppError, ConfigError, errorStack } from './errors.js';
+import { AppError, ConfigError, errorStack, RestartInterrupted } from './errors.js';
 import { streamLines, type LineWriter } from './lines.js';
 import { createLogger, stderrLines, type Level } from './log.js';
 import { stdinSource, stdoutSink } from './supervisor/stdio.js';
@@ -107,6 +107,7 @@ async function operatorCommand(command: Exclude<Command, 'listen'>, args: Args, 
         clock: systemClock,
         out,
         args: args.restart,
+        interrupt: interruptSignal(),
       });
   }
 }
@@ -127,6 +128,14 @@ function usageOrConfigError(err: unknown): number {
     return 2;
   }
   throw err;
+}
+
+/** Aborted on SIGINT (Ctrl-C) or SIGTERM, so that restart can put back what it changed before it exits. */
+function interruptSignal(): AbortSignal {
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort(new RestartInterrupted('SIGINT', 130)));
+  process.once('SIGTERM', () => controller.abort(new RestartInterrupted('SIGTERM', 143)));
+  return controller.signal;
 }
 
 function stopSignal(): Promise<string> {
