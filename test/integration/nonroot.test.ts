@@ -144,3 +144,14 @@ describe('the listener as a non-root user in the socket group', () => {
     expect(r.code).toBe(0);
   });
 });
+
+describe('check, run as root', () => {
+  it("judges the state file as the listener's user, not as root", async () => {
+    const r = await runCli(['check', '--config', configPath]);
+    const stateDir = join(dir, 'state');
+    expect(r.stdout).toContain(
+      `ok   listener state_file: ${join(stateDir, 'state.json')}: ${stateDir} writable by ${USER} (the listener's user)\n`,
+    );
+    expect(r.code).toBe(0);
+  });
+});
