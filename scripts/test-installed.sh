@@ -38,6 +38,15 @@ verify() {
     fi
     echo "ok: $how: $run --version → $got"
   done
+  # Every file the README names (docs/…, *.md, the examples) is there for the user who reads it.
+  local f
+  for f in $(grep -o '`\(docs/[^`]*\|[A-Za-z.-]*\.md\|[a-z.-]*\.example\)`' "$pkg/README.md" | tr -d '`' | sort -u); do
+    if [ ! -e "$pkg/$f" ]; then
+      echo "test-installed: $how: the README names $f, which the installed package lacks" >&2
+      exit 1
+    fi
+  done
+  echo "ok: $how: every file the README names is installed"
 }
 
 # 1. The tarball, packed in a fresh clone.

@@ -33,7 +33,7 @@ async function main(argv: readonly string[]): Promise<number> {
     args = parseArgs(argv);
     // Asked for, so they go to stdout (a usage error goes to stderr with exit 2).
     if (args.help) {
-      operatorStdout().write(USAGE);
+      operatorStdout().write(args.usage);
       return 0;
     }
     if (args.version) {
