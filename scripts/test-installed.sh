@@ -83,4 +83,5 @@ npx vitest run --project integration \
   test/integration/examples.test.ts \
   test/integration/nonroot.test.ts \
   test/integration/reload.test.ts \
+  test/integration/restart-faults.test.ts \
   "$@"
