@@ -1,5 +1,7 @@
 // `check`: the config against the live systems — sockets reachable at admin level, every server and process exists.
 
+import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { errorText } from '../errors.js';
 import type { Config, ProgramRule } from '../config/types.js';
 import { findRule, resolveProcess, warmupSpecOf } from '../config/resolve.js';
@@ -10,7 +12,8 @@ import { namespec } from '../supervisor/types.js';
 import type { Probe } from '../warmup/probe.js';
 import type { ProbeTarget } from '../warmup/types.js';
 import { resolveRequests } from '../warmup/urls.js';
-import type { ListenerFinding } from './find-listener.js';
+import { isLocalUrl, type ListenerFinding } from './find-listener.js';
+import { userOfStanza } from './listener-user.js';
 import { readListenerFile } from './listener-file.js';
 import { type LiveHaproxy, type LiveSupervisor } from './live.js';
 import { locateListener } from './locate-listener.js';
@@ -34,6 +37,8 @@ export interface CheckDeps {
   readonly fs?: (who: Who) => StateFileFs;
   /** The user of the running listener's pid (default: from /proc). */
   readonly userOf?: (pid: number) => Who | null;
+  /** The listener's user from its section in supervisord's config, when it does not run (default: read there). */
+  readonly userOfSection?: (infos: readonly ProcessInfo[]) => Who | null;
 }
 
 export const renderFinding = (f: Finding): string => `${f.verdict.padEnd(4)} ${f.subject}: ${f.detail}`;
@@ -78,9 +83,9 @@ export async function check(deps: CheckDeps): Promise<number> {
   if (listener !== null) report(listener.finding);
   else report({ verdict: 'skip', subject: 'listener', detail: 'cannot tell without an answer from supervisord' });
 
-  // The state files as the listener's user will find them: the running listener's, else check's own.
-  const pid = listener?.pid ?? null;
-  const who = (pid === null ? null : (deps.userOf ?? ((p) => userOfPid(p, "the listener's user")))(pid)) ?? currentUser();
+  // The state files as the listener's user will find them: the running listener's, else the user= of its
+  // section in supervisord's config, else check's own (said in each line).
+  const who = listenerUser(deps, listener?.pid ?? null, infos) ?? currentUser();
   const fs = (deps.fs ?? realFs)(who);
   const labels = config.haproxy.sockets.map((s) => s.label);
   for (const f of checkServerStateFiles(config.haproxy.serverStateFiles, labels, fs)) report(f);
@@ -92,6 +97,20 @@ export async function check(deps: CheckDeps): Promise<number> {
     }
   }
   return failed ? 1 : 0;
+}
+
+function listenerUser(deps: CheckDeps, pid: number | null, infos: readonly ProcessInfo[] | null): Who | null {
+  if (pid !== null) return (deps.userOf ?? ((p) => userOfPid(p, "the listener's user")))(pid);
+  const url = deps.config.supervisor.url;
+  if (infos === null || url === null || !isLocalUrl(url)) return null;
+  const configReal = (() => {
+    try {
+      return realpathSync(resolve(deps.config.file));
+    } catch {
+      return resolve(deps.config.file);
+    }
+  })();
+  return (deps.userOfSection ?? ((i) => userOfStanza(i, configReal)))(infos);
 }
 
 /** supervisord's processes, or null after reporting why there are none. */
