@@ -26,6 +26,8 @@ export interface Args {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** --help / -h: usage on stdout, exit 0 (with any command). */
   readonly help: boolean;
+  /** What --help prints: the command's own help after a command, the overview otherwise. */
+  readonly usage: string;
   /** --version / -V: the package version on stdout, exit 0. */
   readonly version: boolean;
   /** check: also run every warm-up once. */
@@ -51,6 +53,50 @@ export const USAGE = `usage:
   restart  rolling restart: take each server out, restart it, wait until warmed and UP, then the next
 `;
 
+/** `supervisor-haproxy COMMAND --help`. */
+const COMMAND_HELP: Record<Command, string> = {
+  listen: `usage: supervisor-haproxy [listen] --config FILE [--dry-run] [--log-level debug|info|warn|error]
+       supervisor-haproxy [--dry-run] SOCKET PROGRAM:BACKEND/SERVER [...]
+
+Runs as supervisord's [eventlistener:x] (stdout is supervisord's protocol; logs go to stderr): each
+process state goes to its HAProxy servers, maint at once on a stop, ready only after its warm-up.
+SIGHUP reads FILE again: a bad file is refused and logged, the listener goes on with the config it has.
+
+  --dry-run            log every set server it would send, send none
+  --log-level LEVEL    debug, info (default), warn, error
+`,
+  check: `usage: supervisor-haproxy check --config FILE [--probe]
+
+Validates FILE (exit 2 on a mistake), then the live systems, one line per finding: every socket
+reachable at level admin, every backend/server on every socket, every [program:…] and [group:…]
+matching a supervisord process, whether a listener runs for FILE, and each state file writable by
+the listener's user. Exit 0 when all is well, 1 when a live check failed.
+
+  --probe              also send each warm-up request of every running process once
+`,
+  status: `usage: supervisor-haproxy status --config FILE [--json]
+
+One table: every mapped process, its supervisord state and uptime, the listener's warm-up outcome,
+and each of its servers on each socket with HAProxy's status and whether the two agree. Exit 0 when
+everything agrees and a listener runs for FILE, 1 otherwise.
+
+  --json               a JSON document instead of the table
+`,
+  restart: `usage: supervisor-haproxy restart --config FILE (--all | NAME...) [options]
+
+A rolling restart: for each process, take its servers out (drain, then maint) and wait for their
+sessions to end, restart it through supervisord, wait until the listener has warmed it and every
+socket shows it UP, then the next. NAME: process, group:process, group:* or group. Ended early (a
+failure, Ctrl-C), it puts back what it took out of a process it had not yet restarted.
+
+  --all                every process the config maps, in supervisord's order
+  --drain-timeout 30s  longest wait for sessions to end; then it restarts anyway, with a warning
+  --ready-timeout 5m   longest wait for warm and UP after the restart; then it stops, exit 1
+  --pause 0s           wait between two processes
+  --maint              take servers out with maint instead of drain
+`,
+};
+
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 const COMMANDS: readonly Command[] = ['listen', 'check', 'status', 'restart'];
 
@@ -65,7 +111,8 @@ const ALLOWED: Record<Command, readonly string[]> = {
 export function parseArgs(argv: readonly string[]): Args {
   const rest = [...argv];
   let command: Command = 'listen';
-  if (rest[0] !== undefined && (COMMANDS as readonly string[]).includes(rest[0])) command = rest.shift() as Command;
+  const named = rest[0] !== undefined && (COMMANDS as readonly string[]).includes(rest[0]);
+  if (named) command = rest.shift() as Command;
   let config: string | null = null;
   let dryRun = false;
   let logLevel: Args['logLevel'] = 'info';
@@ -162,6 +209,7 @@ export function parseArgs(argv: readonly string[]): Args {
     dryRun,
     logLevel,
     help,
+    usage: named ? COMMAND_HELP[command] : USAGE,
     version,
     probe,
     json,

@@ -13,7 +13,7 @@ import { loadConfig } from './config/load.js';
 import type { ListenerSnapshot } from './reconcile/snapshot.js';
 import { parsePositional } from './config/positional.js';
 import type { Config } from './config/types.js';
-import { AppError, ConfigError, errorStack } from './errors.js';
+import { AppError, ConfigError, errorStack, RestartInterrupted } from './errors.js';
 import { streamLines, type LineWriter } from './lines.js';
 import { createLogger, stderrLines, type Level } from './log.js';
 import { stdinSource, stdoutSink } from './supervisor/stdio.js';
@@ -35,7 +35,7 @@ async function main(argv: readonly string[]): Promise<number> {
     args = parseArgs(argv);
     // Asked for, so they go to stdout (a usage error goes to stderr with exit 2).
     if (args.help) {
-      operatorStdout().write(USAGE);
+      operatorStdout().write(args.usage);
       return 0;
     }
     if (args.version) {
@@ -74,6 +74,8 @@ async function listener(args: Args, config: Config): Promise<number> {
     output,
     env: process.env,
     stopSignal: stopSignal(),
+    // Without a handler SIGHUP would end the process, unlogged.
+    onReload: (reload) => process.on('SIGHUP', reload),
   });
 }
 
@@ -108,6 +110,7 @@ async function operatorCommand(command: Exclude<Command, 'listen'>, args: Args, 
         out,
         args: args.restart,
         ...listenerStateOf(config),
+        interrupt: interruptSignal(),
       });
   }
 }
@@ -134,6 +137,14 @@ function usageOrConfigError(err: unknown): number {
     return 2;
   }
   throw err;
+}
+
+/** Aborted on SIGINT (Ctrl-C) or SIGTERM, so that restart can put back what it changed before it exits. */
+function interruptSignal(): AbortSignal {
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort(new RestartInterrupted('SIGINT', 130)));
+  process.once('SIGTERM', () => controller.abort(new RestartInterrupted('SIGTERM', 143)));
+  return controller.signal;
 }
 
 function stopSignal(): Promise<string> {

@@ -11,7 +11,8 @@ export type ErrorCode =
   | 'WARMUP'
   | 'XMLRPC_FAULT'
   | 'XMLRPC_TRANSPORT'
-  | 'RESTART_STOPPED';
+  | 'RESTART_STOPPED'
+  | 'RESTART_INTERRUPTED';
 
 /** The message of anything thrown, for logs and error texts. */
 export const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -120,6 +121,18 @@ export class XmlRpcTransportError extends AppError {
   constructor(message: string) {
     super(message);
     this.name = 'XmlRpcTransportError';
+  }
+}
+
+/** A rolling restart asked to stop by a signal (Ctrl-C, SIGTERM); exits 128 + the signal's number. */
+export class RestartInterrupted extends AppError {
+  readonly code = 'RESTART_INTERRUPTED' as const;
+  constructor(
+    readonly signal: 'SIGINT' | 'SIGTERM',
+    readonly exitCode: number,
+  ) {
+    super(`interrupted by ${signal}`);
+    this.name = 'RestartInterrupted';
   }
 }
 

@@ -1,5 +1,7 @@
 // `check`: the config against the live systems — sockets reachable at admin level, every server and process exists.
 
+import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { errorText } from '../errors.js';
 import type { Config, ProgramRule } from '../config/types.js';
 import { findRule, resolveProcess, warmupSpecOf } from '../config/resolve.js';
@@ -10,12 +12,13 @@ import { namespec } from '../supervisor/types.js';
 import type { Probe } from '../warmup/probe.js';
 import type { ProbeTarget } from '../warmup/types.js';
 import { resolveRequests } from '../warmup/urls.js';
-import type { ListenerFinding } from './find-listener.js';
+import { isLocalUrl, type ListenerFinding } from './find-listener.js';
+import { userOfStanza } from './listener-user.js';
 import { readListenerFile } from './listener-file.js';
 import { type LiveHaproxy, type LiveSupervisor } from './live.js';
 import { locateListener } from './locate-listener.js';
 import type { ListenerView } from './report.js';
-import { checkServerStateFiles, realFs, type StateFileFs } from './state-file-check.js';
+import { checkListenerStateFile, checkServerStateFiles, currentUser, realFs, userOfPid, type StateFileFs, type Who } from './state-file-check.js';
 
 /** WARN: worth acting on, but the config is usable (exit 0), e.g. no listener runs yet. */
 export type Finding = { readonly verdict: 'ok' | 'FAIL' | 'WARN' | 'skip'; readonly subject: string; readonly detail: string };
@@ -30,8 +33,12 @@ export interface CheckDeps {
   readonly out: (line: string) => void;
   /** Finds the listener among supervisord's processes (default: locateListener, which reads /proc). */
   readonly locate?: (infos: readonly ProcessInfo[], stateFile: ListenerView | null) => Promise<ListenerFinding>;
-  /** For `[haproxy] server_state_file` (default: the real file system as this user). */
-  readonly fs?: StateFileFs;
+  /** For the state files, judged for a user (default: the real file system). */
+  readonly fs?: (who: Who) => StateFileFs;
+  /** The user of the running listener's pid (default: from /proc). */
+  readonly userOf?: (pid: number) => Who | null;
+  /** The listener's user from its section in supervisord's config, when it does not run (default: read there). */
+  readonly userOfSection?: (infos: readonly ProcessInfo[]) => Who | null;
 }
 
 export const renderFinding = (f: Finding): string => `${f.verdict.padEnd(4)} ${f.subject}: ${f.detail}`;
@@ -44,7 +51,12 @@ export async function check(deps: CheckDeps): Promise<number> {
     deps.out(renderFinding(f));
   };
   const { config } = deps;
-  report({ verdict: 'ok', subject: `config ${config.file}`, detail: `${config.rules.length} section(s), ${config.haproxy.sockets.length} socket(s)` });
+  const programs = config.rules.length;
+  report({
+    verdict: 'ok',
+    subject: `config ${config.file}`,
+    detail: `${programs} [program:…]/[group:…] section(s), ${config.haproxy.sockets.length} socket(s)`,
+  });
 
   // HAProxy: reachable, admin level, and its servers (to look names up below).
   const tables = new Map<string, ServerStateRow[]>();
@@ -53,33 +65,33 @@ export async function check(deps: CheckDeps): Promise<number> {
     report(f.finding);
     if (f.rows !== null) tables.set(h.label, f.rows);
   }
-  const labels = config.haproxy.sockets.map((s) => s.label);
-  for (const f of checkServerStateFiles(config.haproxy.serverStateFiles, labels, deps.fs ?? realFs())) report(f);
 
-  // supervisord: reachable, and every section matches a process.
-  if (deps.supervisor === null) {
-    report({ verdict: 'FAIL', subject: 'supervisord', detail: 'no url: set [supervisor] url or $SUPERVISOR_SERVER_URL' });
-    return 1;
-  }
-  let infos: ProcessInfo[];
-  try {
-    infos = await deps.supervisor.getAllProcessInfo();
-  } catch (err) {
-    report({ verdict: 'FAIL', subject: `supervisord ${config.supervisor.url ?? ''}`, detail: errorText(err) });
-    return 1;
-  }
-  report({ verdict: 'ok', subject: `supervisord ${config.supervisor.url ?? ''}`, detail: `reachable, ${infos.length} process(es)` });
-  for (const rule of config.rules) {
-    const mine = infos.filter((i) => findRule(config, { group: i.group, process: i.name }) === rule);
-    if (mine.length === 0) {
-      report({ verdict: 'FAIL', subject: `[${rule.section}]`, detail: noProcessDetail(rule) });
-      continue;
+  // supervisord: reachable, and every section matches a process. When it does not answer, the rest is
+  // checked still; only what needs its answer is skipped.
+  const infos = await supervisorInfos(deps, report);
+  if (infos !== null) {
+    for (const rule of config.rules) {
+      const mine = infos.filter((i) => findRule(config, { group: i.group, process: i.name }) === rule);
+      if (mine.length === 0) {
+        report({ verdict: 'FAIL', subject: `[${rule.section}]`, detail: noProcessDetail(rule) });
+        continue;
+      }
+      for (const info of mine) report(serverFinding(config, rule, info, tables));
     }
-    for (const info of mine) report(serverFinding(config, rule, info, tables));
   }
-  report(await listenerFinding(deps, infos));
+  const listener = infos === null ? null : await listenerFinding(deps, infos);
+  if (listener !== null) report(listener.finding);
+  else report({ verdict: 'skip', subject: 'listener', detail: 'cannot tell without an answer from supervisord' });
 
-  if (deps.probe !== null) {
+  // The state files as the listener's user will find them: the running listener's, else the user= of its
+  // section in supervisord's config, else check's own (said in each line).
+  const who = listenerUser(deps, listener?.pid ?? null, infos) ?? currentUser();
+  const fs = (deps.fs ?? realFs)(who);
+  const labels = config.haproxy.sockets.map((s) => s.label);
+  for (const f of checkServerStateFiles(config.haproxy.serverStateFiles, labels, fs)) report(f);
+  if (config.listener.stateFile !== null) report(checkListenerStateFile(config.listener.stateFile, fs));
+
+  if (deps.probe !== null && infos !== null) {
     for (const info of infos) {
       for (const f of await probeOnce(config, info, tables, deps.probe)) report(f);
     }
@@ -87,18 +99,66 @@ export async function check(deps: CheckDeps): Promise<number> {
   return failed ? 1 : 0;
 }
 
+function listenerUser(deps: CheckDeps, pid: number | null, infos: readonly ProcessInfo[] | null): Who | null {
+  if (pid !== null) return (deps.userOf ?? ((p) => userOfPid(p, "the listener's user")))(pid);
+  const url = deps.config.supervisor.url;
+  if (infos === null || url === null || !isLocalUrl(url)) return null;
+  const configReal = (() => {
+    try {
+      return realpathSync(resolve(deps.config.file));
+    } catch {
+      return resolve(deps.config.file);
+    }
+  })();
+  return (deps.userOfSection ?? ((i) => userOfStanza(i, configReal)))(infos);
+}
+
+/** supervisord's processes, or null after reporting why there are none. */
+async function supervisorInfos(deps: CheckDeps, report: (f: Finding) => void): Promise<ProcessInfo[] | null> {
+  if (deps.supervisor === null) {
+    report({ verdict: 'FAIL', subject: 'supervisord', detail: 'no url: set [supervisor] url or $SUPERVISOR_SERVER_URL' });
+    return null;
+  }
+  const subject = `supervisord ${deps.config.supervisor.url ?? ''}`;
+  try {
+    const infos = await deps.supervisor.getAllProcessInfo();
+    report({ verdict: 'ok', subject, detail: `reachable, ${infos.length} process(es)` });
+    return infos;
+  } catch (err) {
+    // The error names the url already, as the subject does.
+    const text = errorText(err).replace(`${subject}: `, '');
+    report({ verdict: 'FAIL', subject, detail: `${text}${supervisorHint(text)}` });
+    return null;
+  }
+}
+
+/** What to look at, for the errors an unreachable supervisord gives. */
+function supervisorHint(text: string): string {
+  if (/ENOENT|ECONNREFUSED/.test(text)) {
+    return ' (is supervisord running, and is [supervisor] url its [unix_http_server] file or [inet_http_server] port?)';
+  }
+  if (/EACCES/.test(text)) {
+    return " (this user may not open supervisord's socket: see chown and chmod in its [unix_http_server])";
+  }
+  if (/no answer within/.test(text)) return ' (supervisord is busy or stalled; raise [supervisor] timeout only if it is busy)';
+  return '';
+}
+
 /** Whether a listener runs for this config: WARN, not FAIL, since check is run before the listener is set up too. */
-async function listenerFinding(deps: CheckDeps, infos: readonly ProcessInfo[]): Promise<Finding> {
+async function listenerFinding(deps: CheckDeps, infos: readonly ProcessInfo[]): Promise<{ finding: Finding; pid: number | null }> {
   const { config } = deps;
   const stateFile = config.listener.stateFile === null ? null : await readListenerFile(config.listener.stateFile);
   const locate = deps.locate ?? ((i, l) => locateListener(config, i, l));
   const found = await locate(infos, stateFile);
-  if (found.running === true) return { verdict: 'ok', subject: 'listener', detail: found.detail };
-  if (found.running === null) return { verdict: 'skip', subject: 'listener', detail: found.detail };
+  if (found.running === true) return { finding: { verdict: 'ok', subject: 'listener', detail: found.detail }, pid: found.pid };
+  if (found.running === null) return { finding: { verdict: 'skip', subject: 'listener', detail: found.detail }, pid: null };
   return {
-    verdict: 'WARN',
-    subject: 'listener',
-    detail: `not running: ${found.detail} (add its [eventlistener:…] section, then supervisorctl reread and update)`,
+    finding: {
+      verdict: 'WARN',
+      subject: 'listener',
+      detail: `not running: ${found.detail} (add its [eventlistener:…] section, then supervisorctl reread and update)`,
+    },
+    pid: null,
   };
 }
 

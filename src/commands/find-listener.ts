@@ -37,7 +37,9 @@ export function findListener(input: FindListenerInput): ListenerFinding {
   if (byCommand.length > 0) return found(byCommand, 'its command line names this config');
   const snapshot = input.stateFile?.snapshot ?? null;
   if (snapshot !== null && input.stateFile?.running === true) {
-    const byPid = running.filter((i) => i.pid === snapshot.pid);
+    // Only where /proc cannot tell: a listener whose command line names another file (the original of a
+    // copy that names the same state file) is not this config's.
+    const byPid = running.filter((i) => i.pid === snapshot.pid && (input.configsOf.get(i.pid) ?? null) === null);
     if (byPid.length > 0) return found(byPid, `pid in ${input.stateFile.stateFile}`);
   }
   const why = [`no process of supervisord runs with --config ${input.configFile}`];

@@ -1,7 +1,9 @@
 // The default command: run as a supervisord [eventlistener:x] and keep HAProxy in step.
 
 import { errorStack, errorText } from '../errors.js';
-import { systemClock } from '../clock.js';
+import { systemClock, type Clock } from '../clock.js';
+import { loadConfig } from '../config/load.js';
+import { COMMAND_LINE } from '../config/positional.js';
 import type { Config } from '../config/types.js';
 import { HaproxyClient } from '../haproxy/client.js';
 import type { Logger } from '../log.js';
@@ -11,6 +13,7 @@ import { DesiredState } from '../reconcile/desired.js';
 import { buildSnapshot } from '../reconcile/snapshot.js';
 import { readPreviousSnapshot, SnapshotFileWriter } from '../reconcile/snapshot-file.js';
 import { runEventChannel, type ChannelEnd, type ChunkSource, type TokenSink } from '../supervisor/channel.js';
+import type { SupervisorEvent } from '../supervisor/events.js';
 import { SupervisorRpc } from '../supervisor/rpc.js';
 import type { ProcessName } from '../supervisor/types.js';
 import { httpProbe } from '../warmup/probe.js';
@@ -26,6 +29,8 @@ export interface ListenOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Resolves when the process is asked to stop (SIGTERM/SIGINT). */
   readonly stopSignal: Promise<string>;
+  /** Registers what to do when asked to read the config again (SIGHUP). */
+  readonly onReload?: (reload: () => void) => void;
 }
 
 /**
@@ -33,9 +38,95 @@ export interface ListenOptions {
  * SIGKILLs a listener that has not exited after stopwaitsecs (10 s by default).
  */
 const FLUSH_MS = 2000;
+/** The bound on all of shutdown but writing the last output (cli.ts's 1 s): within the 10 s of stopwaitsecs. */
+const STOP_MS = 2500;
 
 export async function listen(opts: ListenOptions): Promise<number> {
-  const { config, log } = opts;
+  const { log } = opts;
+  const clock = systemClock;
+  const self = selfName(opts.env);
+  // One listener per supervisord: a pool of them would see gaps in poolserial on nearly every event,
+  // each resyncing and fighting the others over the same servers.
+  const pool = await poolSize(opts.config, self, log);
+  if (pool !== null && pool > 1 && self !== null) {
+    log.error('a pool of listeners: run exactly one; exiting', {
+      pool: self.group,
+      processes: pool,
+      fix: `set numprocs = 1 in [eventlistener:${self.group}]`,
+    });
+    return 2;
+  }
+  let engine = await startEngine(opts.config, opts, self);
+
+  // SIGTERM/SIGINT: stop reading stdin at once, so no event is acknowledged or acted on after this.
+  const stopping = new AbortController();
+  let signalName = '';
+  void opts.stopSignal.then((name) => {
+    signalName = name;
+    stopping.abort();
+  });
+  // SIGHUP: the config file read again and checked; a good one replaces the running engine, a bad one
+  // is logged and the listener goes on as it was. Events that come meanwhile wait for the new engine.
+  let held: SupervisorEvent[] | null = null;
+  const handle = (event: SupervisorEvent): void => {
+    if (held !== null) held.push(event);
+    else engine.controller.handleEvent(event);
+  };
+  let reloading: Promise<void> = Promise.resolve();
+  opts.onReload?.(() => {
+    reloading = reloading.then(async () => {
+      if (stopping.signal.aborted) return;
+      const config = reloadedConfig(opts.config.file, opts.env, log);
+      if (config === null) return;
+      held = [];
+      try {
+        await stopEngine(engine, clock);
+        if (stopping.signal.aborted) return;
+        engine = await startEngine(config, opts, self);
+        log.info('config reloaded', { config: config.file });
+      } finally {
+        const backlog = held;
+        held = null;
+        for (const event of backlog) handleSafely(handle, event, log);
+      }
+    }).catch((err: unknown) => log.error('config reload failed', { error: errorStack(err) }));
+  });
+  let code: number;
+  try {
+    const end = await runEventChannel({
+      input: opts.input,
+      output: opts.output,
+      signal: stopping.signal,
+      onEvent: handle,
+      // A bug in handling one event must not make supervisord resend it forever: acknowledged, logged.
+      onError: (err, event) => eventFailed(err, event, log),
+      onUndecodable: (err, raw) =>
+        log.error('event could not be decoded; acknowledged and skipped', {
+          event: raw.header['eventname'],
+          serial: raw.header['serial'],
+          reason: errorText(err),
+        }),
+    });
+    code = reportEnd(end, signalName, log);
+  } catch (err) {
+    log.error('internal error; listener stopping', { reason: 'internal', error: errorStack(err) });
+    code = 1;
+  }
+  // A reload in progress finishes first; the whole within the shutdown bound.
+  await Promise.race([reloading.then(() => stopEngine(engine, clock)), clock.sleep(STOP_MS)]);
+  log.info('listener stopped', { exit_code: code });
+  return code;
+}
+
+/** What runs on one config: HAProxy connections, their appliers, the controller and the state file. */
+interface Engine {
+  readonly controller: Controller;
+  readonly appliers: readonly SocketApplier[];
+  readonly snapshotFile: SnapshotFileWriter | null;
+}
+
+async function startEngine(config: Config, opts: ListenOptions, self: ProcessName | null): Promise<Engine> {
+  const { log } = opts;
   const clock = systemClock;
   const clients = config.haproxy.sockets.map(
     (address) => new HaproxyClient(address, { timeoutMs: config.haproxy.timeoutMs }),
@@ -57,16 +148,7 @@ export async function listen(opts: ListenOptions): Promise<number> {
     for (const a of appliers) a.kick();
   });
   const url = config.supervisor.url;
-  const rpc =
-    url === null
-      ? null
-      : new SupervisorRpc({
-          url,
-          username: config.supervisor.username,
-          password: config.supervisor.password,
-          timeoutMs: config.supervisor.timeoutMs,
-        });
-  const self = selfName(opts.env);
+  const rpc = supervisorRpc(config);
   // The listener's own state file ([listener] state_file), not HAProxy's server state file.
   let snapshotFile: SnapshotFileWriter | null = null;
   // What the listener before this one warmed: at start-up, a process it finds running and ready is
@@ -101,49 +183,86 @@ export async function listen(opts: ListenOptions): Promise<number> {
   });
   for (const a of appliers) a.start();
   controller.start();
+  return { controller, appliers, snapshotFile };
+}
 
-  // SIGTERM/SIGINT: stop reading stdin at once, so no event is acknowledged or acted on after this.
-  const stopping = new AbortController();
-  let signalName = '';
-  void opts.stopSignal.then((name) => {
-    signalName = name;
-    stopping.abort();
-  });
-  let code: number;
-  try {
-    const end = await runEventChannel({
-      input: opts.input,
-      output: opts.output,
-      signal: stopping.signal,
-      onEvent: (event) => controller.handleEvent(event),
-      // A bug in handling one event must not make supervisord resend it forever: acknowledged, logged.
-      onError: (err, event) =>
-        log.error('event could not be handled; acknowledged anyway', {
-          event: event.meta.eventname,
-          serial: event.meta.serial,
-          error: errorText(err),
-        }),
-      onUndecodable: (err, raw) =>
-        log.error('event could not be decoded; acknowledged and skipped', {
-          event: raw.header['eventname'],
-          serial: raw.header['serial'],
-          reason: errorText(err),
-        }),
-    });
-    code = reportEnd(end, signalName, log);
-  } catch (err) {
-    log.error('internal error; listener stopping', { reason: 'internal', error: errorStack(err) });
-    code = 1;
-  }
-  const unwound = (async () => {
+/**
+ * Warm-ups unwound, pending HAProxy changes flushed, the state file written: all within STOP_MS, whatever
+ * `[haproxy] timeout` is, since supervisord SIGKILLs a listener still there after stopwaitsecs.
+ */
+async function stopEngine(engine: Engine, clock: Clock): Promise<void> {
+  const { controller, appliers, snapshotFile } = engine;
+  const done = (async () => {
     await controller.stop();
     await Promise.all(appliers.map((a) => a.whenIdle()));
   })();
-  await Promise.race([unwound, clock.sleep(FLUSH_MS)]);
-  await Promise.all(appliers.map((a) => a.stop()));
-  await snapshotFile?.flush();
-  log.info('listener stopped', { exit_code: code });
-  return code;
+  const stopped = (async () => {
+    await Promise.race([done, clock.sleep(FLUSH_MS)]);
+    // Each applier ends its loop once its command in flight returns: that may take [haproxy] timeout.
+    await Promise.all(appliers.map((a) => a.stop()));
+    await snapshotFile?.flush();
+  })();
+  await Promise.race([stopped, clock.sleep(STOP_MS)]);
+}
+
+function supervisorRpc(config: Config): SupervisorRpc | null {
+  const url = config.supervisor.url;
+  return url === null
+    ? null
+    : new SupervisorRpc({
+        url,
+        username: config.supervisor.username,
+        password: config.supervisor.password,
+        timeoutMs: config.supervisor.timeoutMs,
+      });
+}
+
+/**
+ * How many processes the listener's own supervisord group has (numprocs), or null when it cannot tell: not
+ * run by supervisord, or supervisord not answering (the start-up resync then says so).
+ */
+async function poolSize(config: Config, self: ProcessName | null, log: Logger): Promise<number | null> {
+  const rpc = supervisorRpc(config);
+  if (self === null || rpc === null) return null;
+  try {
+    return (await rpc.getAllProcessInfo()).filter((p) => p.group === self.group).length;
+  } catch (err) {
+    log.debug('cannot count the listener pool', { error: errorText(err) });
+    return null;
+  }
+}
+
+/** The config file read again for SIGHUP, or null (logged) when there is none or it is bad. */
+function reloadedConfig(file: string, env: ListenOptions['env'], log: Logger): Config | null {
+  if (file === COMMAND_LINE) {
+    log.warn('SIGHUP ignored: the config is on the command line, there is no file to read again', {});
+    return null;
+  }
+  try {
+    return loadConfig(file, env);
+  } catch (err) {
+    log.error('config reload refused; the listener goes on with the config it has', {
+      config: file,
+      error: errorText(err),
+    });
+    return null;
+  }
+}
+
+function handleSafely(handle: (event: SupervisorEvent) => void, event: SupervisorEvent, log: Logger): void {
+  try {
+    handle(event);
+  } catch (err) {
+    eventFailed(err, event, log);
+  }
+}
+
+function eventFailed(err: unknown, event: SupervisorEvent, log: Logger): void {
+  log.error('event could not be handled; acknowledged anyway', {
+    event: event.meta.eventname,
+    serial: event.meta.serial,
+    error: errorText(err),
+  });
 }
 
 /**

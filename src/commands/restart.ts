@@ -4,12 +4,13 @@ import type { RestartArgs } from '../args.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/types.js';
 import { resolveProcess } from '../config/resolve.js';
-import { AppError, errorText, RestartStopped, UsageError } from '../errors.js';
+import { errorText, RestartInterrupted, RestartStopped, UsageError } from '../errors.js';
 import { serverKey, type ServerRef } from '../haproxy/types.js';
 import type { ListenerSnapshot } from '../reconcile/snapshot.js';
 import type { ProcessInfo } from '../supervisor/rpc.js';
 import { inService } from './agreement.js';
 import { lastHealthyViolations } from './guard.js';
+import { TakenOut } from './restart-undo.js';
 import { type LiveHaproxy, type LiveSupervisor } from './live.js';
 import type { ServerStat } from './report.js';
 import { nameOf, selectProcesses } from './select.js';
@@ -25,6 +26,8 @@ export interface RestartDeps {
   readonly pollMs?: number;
   /** The listener's state file ([listener] state_file), read for its warm-up outcome; absent without one. */
   readonly listenerState?: () => Promise<ListenerSnapshot | null>;
+  /** Aborted (with a RestartInterrupted) on SIGINT/SIGTERM: what restart changed is put back, then it exits. */
+  readonly interrupt?: AbortSignal;
 }
 
 interface Step {
@@ -59,19 +62,21 @@ export async function restart(deps: RestartDeps): Promise<number> {
   // Back in service but not yet RUNNING (startsecs): each must still get there; one that fails stops the rest.
   const starting: Started[] = [];
   for (const [i, step] of steps.entries()) {
+    const takenOut = new TakenOut(step.name, step.servers, step.info.pid);
     try {
       await checkStarting(deps, starting);
-      starting.push(await restartOne(deps, step, say));
+      starting.push(await restartOne(deps, step, say, takenOut));
+      if (i < steps.length - 1 && args.pauseMs > 0) {
+        say(`pausing ${args.pauseMs / 1000}s`);
+        await clock.sleep(args.pauseMs, deps.interrupt);
+      }
     } catch (err) {
-      if (!(err instanceof AppError)) throw err;
-      say(`restart stopped at ${step.name}: ${err.message}`);
+      // Whatever ended it (a guard, a failed stop, a socket error, a signal), what it changed is undone.
+      say(`restart stopped at ${step.name}: ${errorText(err)}`);
+      for (const line of await takenOut.undo(deps.supervisor)) say(line);
       const rest = steps.slice(i + 1).map((s) => s.name);
       if (rest.length > 0) say(`not restarted (untouched): ${rest.join(', ')}`);
-      return 1;
-    }
-    if (i < steps.length - 1 && args.pauseMs > 0) {
-      say(`pausing ${args.pauseMs / 1000}s`);
-      await clock.sleep(args.pauseMs);
+      return err instanceof RestartInterrupted ? err.exitCode : 1;
     }
   }
   try {
@@ -85,9 +90,8 @@ export async function restart(deps: RestartDeps): Promise<number> {
       if (!running.ok) throw new RestartStopped(`still STARTING after --ready-timeout ${secs(args.readyTimeoutMs)}: ${String(running.last)}`);
     }
   } catch (err) {
-    if (!(err instanceof AppError)) throw err;
-    say(`restart stopped: ${err.message}`);
-    return 1;
+    say(`restart stopped: ${errorText(err)}`);
+    return err instanceof RestartInterrupted ? err.exitCode : 1;
   }
   say(`done: ${steps.length} process(es) restarted`);
   return 0;
@@ -138,7 +142,7 @@ function plan(config: Config, infos: readonly ProcessInfo[], names: readonly str
   return steps;
 }
 
-async function restartOne(deps: RestartDeps, step: Step, say: (msg: string) => void): Promise<Started> {
+async function restartOne(deps: RestartDeps, step: Step, say: (msg: string) => void, takenOut: TakenOut): Promise<Started> {
   const { haproxies, supervisor, args } = deps;
   const servers = step.servers.map(serverKey).join(',');
   // 1. Guard: the backend keeps at least one other server in service on every socket.
@@ -151,6 +155,8 @@ async function restartOne(deps: RestartDeps, step: Step, say: (msg: string) => v
   }
   // 2. Out of rotation before the process is touched.
   const started = deps.clock.now();
+  deps.interrupt?.throwIfAborted();
+  await takenOut.remember(haproxies);
   await setAll(haproxies, step.servers, args.takeOut);
   say(`${step.name}: ${servers} set to ${args.takeOut} on ${haproxies.length} socket(s); waiting for sessions to end`);
   const drained = await pollUntil(deps, args.drainTimeoutMs, async () => {
@@ -166,20 +172,24 @@ async function restartOne(deps: RestartDeps, step: Step, say: (msg: string) => v
   else say(`${step.name}: WARNING ${String(drained.last)} session(s) still open after --drain-timeout; restarting anyway`);
   // Drain keeps cookie-persistent clients coming: nothing new may arrive while the process stops.
   if (args.takeOut === 'drain') await setAll(haproxies, step.servers, 'maint');
+  deps.interrupt?.throwIfAborted();
+  takenOut.handOver();
   // 3. Restart through supervisord; the listener takes it from here (maint until warm, then ready).
   const oldPid = step.info.pid;
   say(`${step.name}: restarting (pid ${oldPid})`);
   const restarted = deps.clock.now();
   try {
-    await supervisor.stopProcess(step.name, true);
+    await interruptible(supervisor.stopProcess(step.name, true), deps.interrupt);
   } catch (err) {
+    if (err instanceof RestartInterrupted) throw err;
     if (!/NOT_RUNNING/.test(errorText(err))) throw new RestartStopped(`stop failed: ${errorText(err)}`);
   }
   // Not waiting for RUNNING: supervisord says it only startsecs after the start, and the listener warms the
   // instance from STARTING. The pace of the rolling restart is the warm-up's.
   try {
-    await supervisor.startProcess(step.name, false);
+    await interruptible(supervisor.startProcess(step.name, false), deps.interrupt);
   } catch (err) {
+    if (err instanceof RestartInterrupted) throw err;
     throw new RestartStopped(`did not start: ${errorText(err)}`);
   }
   const info = await supervisor.getProcessInfo(step.name);
@@ -283,6 +293,7 @@ async function pollUntil(
   const deadline = deps.clock.now() + timeoutMs;
   let last: unknown = null;
   for (;;) {
+    deps.interrupt?.throwIfAborted();
     try {
       const r = await check();
       if (r === true) return { ok: true };
@@ -292,6 +303,17 @@ async function pollUntil(
       last = errorText(err); // a socket that did not answer this time: ask again
     }
     if (deps.clock.now() >= deadline) return { ok: false, last };
-    await deps.clock.sleep(Math.min(deps.pollMs ?? 200, Math.max(0, deadline - deps.clock.now())));
+    await deps.clock.sleep(Math.min(deps.pollMs ?? 200, Math.max(0, deadline - deps.clock.now())), deps.interrupt);
   }
+}
+
+/** The call, or its abort's reason at once: once the process is handed over, a signal need not wait for it. */
+function interruptible<T>(call: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return call;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    call.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

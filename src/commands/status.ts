@@ -6,7 +6,7 @@ import { readListenerFile } from './listener-file.js';
 import { locateListener } from './locate-listener.js';
 import type { ListenerFinding } from './find-listener.js';
 import { statsOfAll, type LiveHaproxy, type LiveSupervisor } from './live.js';
-import { buildReport, renderTable, reportJson, type ListenerView } from './report.js';
+import { buildReport, renderTable, reportJson, type ListenerView, type SocketStats } from './report.js';
 import type { ProcessInfo } from '../supervisor/rpc.js';
 
 export interface StatusDeps {
@@ -35,7 +35,22 @@ export async function status(deps: StatusDeps): Promise<number> {
     stateFile === null ? null : readListenerFile(stateFile),
   ]);
   if (!infos.ok) {
-    deps.out(deps.json ? `${JSON.stringify({ error: `supervisord: ${infos.error}` })}\n` : `supervisord: ${infos.error}\n`);
+    // Without supervisord's answer there is no process to show, but HAProxy's side is still worth seeing.
+    const servers = haproxyView(deps.config, stats);
+    const sockets = [...stats].map(([socket, st]) => ({ socket, reachable: st.ok, error: st.ok ? null : st.error }));
+    if (deps.json) {
+      deps.out(`${JSON.stringify({ error: `supervisord: ${infos.error}`, sockets, servers })}\n`);
+    } else {
+      const table = [['SERVER', 'SOCKET', 'HAPROXY', 'SESS'], ...servers.map((r) => [`${r.backend}/${r.server}`, r.socket, r.status, String(r.sessions)])];
+      const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+      const lines = [
+        `supervisord: ${infos.error}`,
+        "HAProxy alone (no answer from supervisord): the servers of the config's backends",
+        ...table.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')),
+        ...sockets.filter((x) => !x.reachable).map((x) => `${x.socket}: ${x.error ?? ''}`),
+      ];
+      deps.out(`${lines.join('\n')}\n`);
+    }
     return 1;
   }
   const locate = deps.locate ?? ((i, l) => locateListener(deps.config, i, l));
@@ -43,4 +58,20 @@ export async function status(deps: StatusDeps): Promise<number> {
   const report = buildReport(deps.config, infos.v, stats, listener, (deps.now ?? Date.now)(), finding);
   deps.out(deps.json ? reportJson(report) : renderTable(report));
   return report.allAgree && report.sockets.every((s) => s.reachable) && finding.running !== false ? 0 : 1;
+}
+
+/** Every server of every backend the config names (templates' backends), as each socket shows it. */
+function haproxyView(
+  config: Config,
+  stats: ReadonlyMap<string, SocketStats>,
+): { backend: string; server: string; socket: string; status: string; sessions: number }[] {
+  const backends = new Set(config.rules.flatMap((r) => r.servers.map((t) => t.split('/')[0] ?? '')).filter((b) => !b.includes('%(')));
+  const out: { backend: string; server: string; socket: string; status: string; sessions: number }[] = [];
+  for (const [socket, st] of stats) {
+    if (!st.ok) continue;
+    for (const row of st.rows) {
+      if (backends.has(row.proxy)) out.push({ backend: row.proxy, server: row.server, socket, status: row.status, sessions: row.scur });
+    }
+  }
+  return out;
 }

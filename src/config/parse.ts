@@ -70,8 +70,8 @@ export function parseConfig(text: string, file: string, env: Env): Config {
   const sockets = h.required('socket', parseSockets);
   const haproxy: Config['haproxy'] = {
     sockets,
-    timeoutMs: h.optional('timeout', parsePositiveDuration, DEFAULT_HAPROXY_TIMEOUT_MS),
-    heartbeatMs: h.optional('heartbeat', parsePositiveDuration, DEFAULT_HEARTBEAT_MS),
+    timeoutMs: h.optional('timeout', upTo(MAX_HAPROXY_TIMEOUT_MS), DEFAULT_HAPROXY_TIMEOUT_MS),
+    heartbeatMs: h.optional('heartbeat', upTo(MAX_HEARTBEAT_MS), DEFAULT_HEARTBEAT_MS),
     serverStateFiles: h.optional('server_state_file', (v) => parseStateFiles(v, sockets.length), []),
   };
 
@@ -80,7 +80,7 @@ export function parseConfig(text: string, file: string, env: Env): Config {
     url: s.optional('url', parseSupervisorUrl, null) ?? s.wrap('url', () => supervisorUrlFromEnv(env)),
     username: s.optional('username', (v) => v, nonEmpty(env.SUPERVISOR_USERNAME)),
     password: s.optional('password', (v) => v, nonEmpty(env.SUPERVISOR_PASSWORD)),
-    timeoutMs: s.optional('timeout', parsePositiveDuration, DEFAULT_SUPERVISOR_TIMEOUT_MS),
+    timeoutMs: s.optional('timeout', upTo(MAX_SUPERVISOR_TIMEOUT_MS), DEFAULT_SUPERVISOR_TIMEOUT_MS),
   };
 
   const l = new Reader(file, 'listener', named.get('listener'), LISTENER_KEYS);
@@ -112,9 +112,9 @@ function readWarmup(r: Reader, base: WarmupSettings): WarmupSettings {
     requests: r.optional('warmup', parseRequests, base.requests),
     headers: r.optional('headers', parseHeaders, base.headers),
     expect: r.optional('expect', parseExpect, base.expect),
-    intervalMs: r.optional('interval', parsePositiveDuration, base.intervalMs),
-    timeoutMs: r.optional('timeout', parsePositiveDuration, base.timeoutMs),
-    deadlineMs: r.optional('deadline', parsePositiveDuration, base.deadlineMs),
+    intervalMs: r.optional('interval', upTo(MAX_WARMUP_INTERVAL_MS), base.intervalMs),
+    timeoutMs: r.optional('timeout', upTo(MAX_WARMUP_TIMEOUT_MS), base.timeoutMs),
+    deadlineMs: r.optional('deadline', upTo(MAX_WARMUP_DEADLINE_MS), base.deadlineMs),
     onDeadline: r.optional('on_deadline', parseOnDeadline, base.onDeadline),
     maxTimeMs: r.optional('max_time', parsePositiveDuration, base.maxTimeMs),
     passes: r.optional('passes', parsePositiveInteger, base.passes),
@@ -351,6 +351,26 @@ export function parsePositiveDuration(text: string): number {
   const ms = parseDuration(text);
   if (ms <= 0) throw new Error(`'${text}': must be longer than 0`);
   return ms;
+}
+
+/**
+ * Upper bounds of the durations. Beyond them a value is a slip (`2m` for `2s`) that would make the
+ * listener wait that long where it should act: on a stalled HAProxy, on a silent supervisord.
+ */
+export const MAX_HAPROXY_TIMEOUT_MS = 60_000;
+export const MAX_HEARTBEAT_MS = 60_000;
+export const MAX_SUPERVISOR_TIMEOUT_MS = 60_000;
+export const MAX_WARMUP_INTERVAL_MS = 5 * 60_000;
+export const MAX_WARMUP_TIMEOUT_MS = 10 * 60_000;
+export const MAX_WARMUP_DEADLINE_MS = 24 * 60 * 60_000;
+
+/** A positive duration of at most maxMs. */
+function upTo(maxMs: number): (text: string) => number {
+  return (text) => {
+    const ms = parsePositiveDuration(text);
+    if (ms > maxMs) throw new Error(`'${text}': at most ${maxMs % 60_000 === 0 ? `${maxMs / 60_000}m` : `${maxMs / 1000}s`}`);
+    return ms;
+  };
 }
 
 /** Stats sockets, comma-separated; each a unix path or tcp://host:port (parseSocketAddress decides). */

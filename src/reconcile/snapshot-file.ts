@@ -1,8 +1,9 @@
 // Keeps the listener's own state file ([listener] state_file) up to date: coalesced, atomic writes, off the
 // event path; and reads what a previous listener left in it.
 
+import { writeFileAtomic } from '../atomic-file.js';
 import { errorText } from '../errors.js';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import type { Logger } from '../log.js';
 import { parseSnapshot, type ListenerSnapshot } from './snapshot.js';
 
@@ -42,10 +43,8 @@ export class SnapshotFileWriter {
   }
 
   private async writeOnce(): Promise<void> {
-    const tmp = `${this.path}.${process.pid}.tmp`;
     try {
-      await writeFile(tmp, JSON.stringify(this.snapshot()) + '\n', { mode: 0o644 });
-      await rename(tmp, this.path);
+      await writeFileAtomic(this.path, JSON.stringify(this.snapshot()) + '\n');
       if (this.failing) this.log.info('state file written again', { path: this.path });
       this.failing = false;
     } catch (err) {

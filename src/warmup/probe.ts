@@ -5,6 +5,10 @@ import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import type { StatusRange } from './types.js';
 import { statusAccepted } from './urls.js';
+import { packageVersion } from '../version.js';
+
+/** Names the tool and its version, e.g. `supervisor-haproxy/0.1.0 (warm-up)`. */
+const USER_AGENT = `supervisor-haproxy/${packageVersion()} (warm-up)`;
 
 export interface ProbeRequest {
   url: URL;
@@ -28,8 +32,12 @@ type HeaderMap = Map<string, [name: string, values: string[]]>;
  * same name (case-insensitive); repeated configured names are all sent.
  */
 function buildHeaders(extra: ProbeRequest['headers']): Record<string, string | string[]> {
-  // Connection: close because a cold instance's socket must not be kept for the next probe.
-  const map: HeaderMap = new Map([['connection', ['Connection', ['close']]]]);
+  // Connection: close because a cold instance's socket must not be kept for the next probe. The
+  // User-Agent tells warm-ups apart from visitors in the app's access log.
+  const map: HeaderMap = new Map([
+    ['connection', ['Connection', ['close']]],
+    ['user-agent', ['User-Agent', [USER_AGENT]]],
+  ]);
   const ours = new Set(map.keys());
   for (const [name, value] of extra) {
     const key = name.toLowerCase();

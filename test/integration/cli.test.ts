@@ -212,13 +212,23 @@ describe('--version and --help', () => {
     }
   });
 
-  it('--help, -h and COMMAND --help: usage on stdout, exit 0', async () => {
-    for (const argv of [['--help'], ['-h'], ['check', '--help'], ['status', '-h'], ['restart', '--help']]) {
+  it('--help, -h: the overview on stdout, exit 0', async () => {
+    for (const argv of [['--help'], ['-h']]) {
       const r = await runCli(argv);
       expect(r.code, argv.join(' ')).toBe(0);
       expect(r.stderr).toBe('');
       expect(r.stdout).toMatch(/^usage:\n/);
       expect(r.stdout).toContain('supervisor-haproxy status --config FILE');
+    }
+  });
+
+  it("COMMAND --help: that command's own help on stdout, exit 0", async () => {
+    for (const [command, flag] of [['check', '--help'], ['status', '-h'], ['restart', '--help'], ['listen', '--help']] as const) {
+      const r = await runCli([command, flag]);
+      expect(r.code, command).toBe(0);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(new RegExp(`^usage: supervisor-haproxy ${command === 'listen' ? '\\[listen\\]' : command} --config FILE`));
+      expect(r.stdout).not.toContain('  check    validate');
     }
   });
 

@@ -144,3 +144,30 @@ describe('the listener as a non-root user in the socket group', () => {
     expect(r.code).toBe(0);
   });
 });
+
+describe('check, run as root', () => {
+  it("judges the state file as the listener's user, not as root", async () => {
+    const r = await runCli(['check', '--config', configPath]);
+    const stateDir = join(dir, 'state');
+    expect(r.stdout).toContain(
+      `ok   listener state_file: ${join(stateDir, 'state.json')}: ${stateDir} writable by ${USER} (the listener's user)\n`,
+    );
+    expect(r.code).toBe(0);
+  });
+});
+
+describe('check, run as root, while the listener is stopped', () => {
+  it("judges the state file as the user= of the listener's section in supervisord's config", async () => {
+    expect((await sup.ctl('stop', 'haproxy-sync')).code).toBe(0);
+    try {
+      const r = await runCli(['check', '--config', configPath]);
+      const stateDir = join(dir, 'state');
+      expect(r.stdout).toMatch(/\nWARN listener: not running: /);
+      expect(r.stdout).toContain(
+        `ok   listener state_file: ${join(stateDir, 'state.json')}: ${stateDir} writable by ${USER} (user= of its section in ${sup.confPath})\n`,
+      );
+    } finally {
+      expect((await sup.ctl('start', 'haproxy-sync')).code).toBe(0);
+    }
+  });
+});

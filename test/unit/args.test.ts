@@ -64,3 +64,15 @@ describe('parseArgs', () => {
     expect(() => parseArgs(argv)).toThrow(message);
   });
 });
+
+describe('--help after a command', () => {
+  it.each(['listen', 'check', 'status', 'restart'] as const)('%s --help: that command\'s own help', (command) => {
+    const usage = parseArgs([command, '--help']).usage;
+    expect(usage).not.toBe(USAGE);
+    expect(usage.startsWith(`usage: supervisor-haproxy ${command === 'listen' ? '[listen]' : command} `)).toBe(true);
+  });
+
+  it('--help alone: the overview of every command', () => {
+    expect(parseArgs(['--help']).usage).toBe(USAGE);
+  });
+});

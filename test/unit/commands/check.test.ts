@@ -4,7 +4,7 @@ import type { LiveHaproxy } from '../../../src/commands/live.js';
 import type { ServerStateRow } from '../../../src/haproxy/replies.js';
 import type { Probe } from '../../../src/warmup/probe.js';
 import type { ListenerFinding } from '../../../src/commands/find-listener.js';
-import type { StateFileFs } from '../../../src/commands/state-file-check.js';
+import type { StateFileFs, Who } from '../../../src/commands/state-file-check.js';
 import type { ProcessInfo } from '../../../src/supervisor/rpc.js';
 import { config, info } from './fixtures.js';
 
@@ -45,11 +45,13 @@ const RUNNING: ListenerFinding = { running: true, names: ['haproxy-sync:haproxy-
 const NO_FILES = 'skip haproxy server_state_file: not set: an HAProxy reload forgets maint and drain until the listener sets them again';
 
 /** A file system where only the listed paths exist; writable unless listed in `readOnly`. */
-const fakeFs = (kinds: Record<string, 'file' | 'dir' | 'other'>, readOnly: readonly string[] = []): StateFileFs => ({
+const fakeFs = (kinds: Record<string, 'file' | 'dir' | 'other'>, readOnly: readonly string[] = []) => (who: Who): StateFileFs => ({
   kind: (path) => kinds[path] ?? null,
   writable: (path) => !readOnly.includes(path),
-  user: 'haproxy-sync',
+  user: `${who.name} (${who.why})`,
 });
+/** The running listener's user (pid 7 in RUNNING). */
+const LISTENER_USER: Who = { name: 'haproxy-sync', uid: 998, gids: [998], why: "the listener's user" };
 
 async function run(sockets: LiveHaproxy[], infos = INFOS, probe: Probe | null = null, found: ListenerFinding = RUNNING, cfg = config()) {
   const lines: string[] = [];
@@ -65,6 +67,7 @@ async function run(sockets: LiveHaproxy[], infos = INFOS, probe: Probe | null = 
       return found;
     },
     fs: fakeFs({ '/var/lib/haproxy': 'dir', '/var/lib/haproxy/a.state': 'file', '/ro': 'dir' }, ['/ro']),
+    userOf: (pid) => (pid === 7 ? LISTENER_USER : null),
   });
   return { code, lines, seen };
 }
@@ -79,15 +82,15 @@ describe('check', () => {
   it('all well: one ok line per finding, exit 0', async () => {
     const { code, lines } = await run([fakeSocket('/run/a.sock', 'admin', ROWS), fakeSocket('tcp://127.0.0.1:9999', 'admin', ROWS)]);
     expect(lines).toEqual([
-      'ok   config /etc/sh.ini: 3 section(s), 2 socket(s)',
+      'ok   config /etc/sh.ini: 3 [program:…]/[group:…] section(s), 2 socket(s)',
       'ok   haproxy /run/a.sock: reachable, level admin (HAProxy 2.6.12-1+deb12u4, pid 42)',
       'ok   haproxy tcp://127.0.0.1:9999: reachable, level admin (HAProxy 2.6.12-1+deb12u4, pid 42)',
-      NO_FILES,
       'ok   supervisord : reachable, 3 process(es)',
       'ok   [program:web1] web1:web1: site/web1 found on 2 socket(s), RUNNING',
       'ok   [program:web2] web2:web2: site/web2 found on 2 socket(s), STOPPED',
       'ok   [group:grp] grp:p0: pool/p0 found on 2 socket(s), RUNNING',
       'ok   listener: running under supervisord as haproxy-sync:haproxy-sync, pid 7',
+      NO_FILES,
     ]);
     expect(code).toBe(0);
   });
@@ -101,12 +104,12 @@ describe('check', () => {
     expect(lines.slice(1)).toEqual([
       'FAIL haproxy /run/user.sock: level user: the listener needs level admin (stats socket … level admin) (HAProxy 2.6.12-1+deb12u4, pid 42)',
       'FAIL haproxy /run/gone.sock: unreachable: connect ECONNREFUSED',
-      NO_FILES,
       'ok   supervisord : reachable, 2 process(es)',
       'ok   [program:web1] web1:web1: site/web1 found on 1 socket(s), RUNNING',
       "FAIL [program:web2]: supervisord has no process 'web2' (in any group)",
       'FAIL [group:grp] grp:p0: no backend pool on /run/user.sock',
       'ok   listener: running under supervisord as haproxy-sync:haproxy-sync, pid 7',
+      NO_FILES,
     ]);
   });
 
@@ -114,21 +117,21 @@ describe('check', () => {
     const sockets = [fakeSocket('/run/a.sock', 'admin', ROWS), fakeSocket('tcp://127.0.0.1:9999', 'admin', ROWS)];
     const { code, lines, seen } = await run(sockets, INFOS, null, { running: false, detail: 'no process of supervisord runs with --config /etc/sh.ini' });
     expect(seen).toEqual([INFOS]);
-    expect(lines.at(-1)).toBe(
+    expect(lines.at(-2)).toBe(
       'WARN listener: not running: no process of supervisord runs with --config /etc/sh.ini (add its [eventlistener:…] section, then supervisorctl reread and update)',
     );
     expect(code).toBe(0);
     const remote = await run(sockets, INFOS, null, { running: null, detail: 'cannot tell: supervisord is on another host' });
-    expect(remote.lines.at(-1)).toBe('skip listener: cannot tell: supervisord is on another host');
+    expect(remote.lines.at(-2)).toBe('skip listener: cannot tell: supervisord is on another host');
   });
 
   it('checks [haproxy] server_state_file, one per socket, once the config has it', async () => {
     const base = config();
     const cfg = { ...base, haproxy: { ...base.haproxy, serverStateFiles: ['/var/lib/haproxy/a.state', '/ro/b.state'] } };
     const { code, lines } = await run([fakeSocket('/run/a.sock', 'admin', ROWS), fakeSocket('tcp://127.0.0.1:9999', 'admin', ROWS)], INFOS, null, RUNNING, cfg);
-    expect(lines.slice(3, 5)).toEqual([
-      'ok   haproxy /run/a.sock server_state_file: /var/lib/haproxy/a.state: writable by haproxy-sync',
-      'FAIL haproxy tcp://127.0.0.1:9999 server_state_file: /ro/b.state: directory /ro is not writable by haproxy-sync',
+    expect(lines.slice(-2)).toEqual([
+      "ok   haproxy /run/a.sock server_state_file: /var/lib/haproxy/a.state: /var/lib/haproxy writable by haproxy-sync (the listener's user)",
+      "FAIL haproxy tcp://127.0.0.1:9999 server_state_file: /ro/b.state: directory /ro is not writable by haproxy-sync (the listener's user)",
     ]);
     expect(code).toBe(1);
   });
@@ -172,5 +175,34 @@ describe('check', () => {
       locate: async () => RUNNING,
     });
     expect(lines.at(-1)).toBe('WARN warm-up web1:web1: http://127.0.0.1:8080/site → 200 in 1800 ms, slower than max_time 500 ms: the warm-up would not pass it');
+  });
+});
+
+describe('check, with supervisord unreachable', () => {
+  it('says so once, with a hint, and checks the rest: sockets, state files (as its own user)', async () => {
+    const base = config('[haproxy]\nsocket = /run/a.sock\n[supervisor]\nurl = unix:///run/supervisor.sock\n[listener]\nstate_file = /var/lib/haproxy/l.json\n[program:web1]\nservers = site/web1\n');
+    const lines: string[] = [];
+    const code = await check({
+      config: base,
+      haproxies: [fakeSocket('/run/a.sock', 'admin', ROWS)],
+      supervisor: {
+        getAllProcessInfo: async () => {
+          throw new Error('supervisord unix:///run/supervisor.sock: supervisor.getAllProcessInfo: connect ENOENT /run/supervisor.sock');
+        },
+      },
+      probe: null,
+      out: (l) => lines.push(l),
+      locate: async () => RUNNING,
+      fs: fakeFs({ '/var/lib/haproxy': 'dir' }),
+    });
+    expect(lines.slice(1)).toEqual([
+      'ok   haproxy /run/a.sock: reachable, level admin (HAProxy 2.6.12-1+deb12u4, pid 42)',
+      'FAIL supervisord unix:///run/supervisor.sock: supervisor.getAllProcessInfo: connect ENOENT /run/supervisor.sock ' +
+        '(is supervisord running, and is [supervisor] url its [unix_http_server] file or [inet_http_server] port?)',
+      'skip listener: cannot tell without an answer from supervisord',
+      NO_FILES,
+      expect.stringMatching(/^ok {3}listener state_file: \/var\/lib\/haproxy\/l\.json: not there yet; \/var\/lib\/haproxy writable by \S+ \(who runs check: no listener found to tell its user\)$/),
+    ]);
+    expect(code).toBe(1);
   });
 });

@@ -90,3 +90,10 @@ describe('configArgs and isLocalUrl', () => {
     expect(isLocalUrl(url)).toBe(local);
   });
 });
+
+describe('a copy of the config naming the same state file', () => {
+  it('is not running although the state file pid is a running listener: that one names the original', () => {
+    const other = new Map([[200, ['/etc/original.ini']]]);
+    expect(findListener(input({ configsOf: other, stateFile: view(200, true) }))).toMatchObject({ running: false });
+  });
+});

@@ -43,3 +43,47 @@ describe('status', () => {
     expect(r.text).toContain('\nlistener: cannot tell: supervisord is on another host');
   });
 });
+
+describe('status, with supervisord unreachable', () => {
+  const down = async (json: boolean) => {
+    let text = '';
+    const code = await status({
+      config: config(),
+      haproxies: [socket('/run/a.sock')],
+      supervisor: {
+        getAllProcessInfo: async () => {
+          throw new Error('connect ENOENT /run/supervisor.sock');
+        },
+      },
+      json,
+      out: (t) => (text += t),
+      now: () => 0,
+    });
+    return { code, text };
+  };
+
+  it("still shows HAProxy's view of the config's backends; exit 1", async () => {
+    const r = await down(false);
+    expect(r.code).toBe(1);
+    expect(r.text).toBe(
+      [
+        'supervisord: connect ENOENT /run/supervisor.sock',
+        "HAProxy alone (no answer from supervisord): the servers of the config's backends",
+        'SERVER     SOCKET       HAPROXY  SESS',
+        'site/web1  /run/a.sock  UP       0',
+        'site/web2  /run/a.sock  UP       0',
+        'pool/p0    /run/a.sock  UP       0',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('--json: the error and the servers', async () => {
+    const r = await down(true);
+    expect(JSON.parse(r.text)).toMatchObject({
+      error: 'supervisord: connect ENOENT /run/supervisor.sock',
+      sockets: [{ socket: '/run/a.sock', reachable: true, error: null }],
+      servers: [{ backend: 'site', server: 'web1', socket: '/run/a.sock', status: 'UP', sessions: 0 }, {}, {}],
+    });
+  });
+});

@@ -555,3 +555,29 @@ describe('value parsers', () => {
     expect(() => parseServerTemplates('be/%x', { group: 'x', process: 'x' })).toThrow('not a valid HAProxy name');
   });
 });
+
+describe('upper bounds of durations', () => {
+  it.each([
+    ['haproxy', 'timeout', '61s', '1m'],
+    ['haproxy', 'heartbeat', '2m', '1m'],
+    ['supervisor', 'timeout', '10m', '1m'],
+    ['warmup', 'interval', '6m', '5m'],
+    ['warmup', 'timeout', '11m', '10m'],
+    ['warmup', 'deadline', '1441m', '1440m'],
+  ])('[%s] %s = %s is refused (at most %s)', (section, key, value, max) => {
+    expectConfigError(() => parse(withBase({ [section]: { [key]: value } })), {
+      file: FILE,
+      section,
+      key,
+      detail: `'${value}': at most ${max}`,
+    });
+  });
+
+  it('accepts each bound itself', () => {
+    const config = parse(
+      withBase({ haproxy: { timeout: '1m', heartbeat: '60s' }, supervisor: { timeout: '1m' }, warmup: { interval: '5m', timeout: '10m', deadline: '1440m' } }),
+    );
+    expect(config.haproxy.timeoutMs).toBe(60_000);
+    expect(config.rules[0]?.warmup.deadlineMs).toBe(24 * 60 * 60_000);
+  });
+});

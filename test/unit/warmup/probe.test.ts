@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -43,6 +44,17 @@ describe('httpProbe', () => {
     expect(r.ms).toBeGreaterThanOrEqual(0);
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatchObject({ method: 'GET', url: '/Plone?x=1', connection: 'close' });
+  });
+
+  it('names the tool and its version in User-Agent, so warm-ups stand out in the access log', async () => {
+    const seen: http.IncomingHttpHeaders[] = [];
+    const { base } = await serve((rq, res) => {
+      seen.push(rq.headers);
+      res.end('ok');
+    });
+    await httpProbe(req(`${base}/`), OK);
+    const version = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    expect(seen[0]?.['user-agent']).toBe(`supervisor-haproxy/${version} (warm-up)`);
   });
 
   it('fails on 503 with the status', async () => {

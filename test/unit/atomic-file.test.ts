@@ -1,0 +1,82 @@
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { writeFileAtomic } from '../../src/atomic-file.js';
+import { writeServerStateFile } from '../../src/haproxy/state-file.js';
+import { memoryLogger } from '../../src/log.js';
+import { buildSnapshot } from '../../src/reconcile/snapshot.js';
+import { SnapshotFileWriter } from '../../src/reconcile/snapshot-file.js';
+
+const root = mkdtempSync(join(tmpdir(), 'sh-atomic-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+const freshDir = () => mkdtempSync(join(root, `${++n}-`));
+
+/** Both state files the listener writes, each through its own writer. */
+const writers: [string, (path: string, text: string) => Promise<void>][] = [
+  ['server state file', (path, text) => writeServerStateFile(path, text)],
+  [
+    'listener state file',
+    async (path, text) => {
+      const w = new SnapshotFileWriter(path, () => ({ ...buildSnapshot(1, 1, []), text }) as never, memoryLogger());
+      w.changed();
+      await w.flush();
+    },
+  ],
+];
+
+describe.each(writers)('%s', (_name, write) => {
+  it('is a regular file with mode 0640, and no temp file is left', async () => {
+    const dir = freshDir();
+    const path = join(dir, 'state');
+    await write(path, 'one');
+    await write(path, 'two');
+    expect(lstatSync(path).isFile()).toBe(true);
+    expect(statSync(path).mode & 0o777).toBe(0o640);
+    expect(readFileSync(path, 'utf8')).toContain('two');
+    expect(readdirSync(dir)).toEqual(['state']);
+  });
+
+  it('never follows a symlink planted where a temp file could be', async () => {
+    const dir = freshDir();
+    const path = join(dir, 'state');
+    const victim = join(root, `victim-${n}`);
+    writeFileSync(victim, 'precious\n');
+    // The names a temp file had while they were predictable: the pid, in either writer's pattern.
+    for (const name of [`.state.${process.pid}.tmp`, `state.${process.pid}.tmp`]) symlinkSync(victim, join(dir, name));
+    await write(path, 'new');
+    expect(readFileSync(victim, 'utf8')).toBe('precious\n');
+    expect(lstatSync(path).isFile()).toBe(true);
+    expect(readFileSync(path, 'utf8')).toContain('new');
+  });
+});
+
+describe('writeFileAtomic', () => {
+  it('lets concurrent writes to one path each complete whole (server state file)', async () => {
+    const dir = freshDir();
+    const path = join(dir, 'state');
+    const texts = Array.from({ length: 20 }, (_, i) => `write ${i}\n`);
+    await Promise.all(texts.map((t) => writeServerStateFile(path, t)));
+    expect(texts).toContain(readFileSync(path, 'utf8'));
+    expect(readdirSync(dir)).toEqual(['state']);
+  });
+
+  it('fails, leaving nothing behind, where the directory is missing', async () => {
+    const dir = freshDir();
+    await expect(writeFileAtomic(join(dir, 'none', 'state'), 'x')).rejects.toThrow(/ENOENT/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('keeps mode 0640 whatever the umask', async () => {
+    const dir = freshDir();
+    const path = join(dir, 'state');
+    const old = process.umask(0);
+    try {
+      await writeFileAtomic(path, 'x');
+    } finally {
+      process.umask(old);
+    }
+    expect(statSync(path).mode & 0o777).toBe(0o640);
+  });
+});
