@@ -15,6 +15,8 @@ export interface ProbeRequest {
   headers: readonly (readonly [string, string])[];
   timeoutMs: number;
   signal?: AbortSignal;
+  /** Called as soon as the app accepts the connection (its port answers), before any answer. */
+  onConnect?: () => void;
 }
 
 export type ProbeResult =
@@ -115,7 +117,12 @@ export const httpProbe: Probe = (req, expect) =>
       fail(errorText(err));
       return;
     }
-    request.on('socket', (socket) => socket.once('connect', () => (connected = true)));
+    request.on('socket', (socket) =>
+      socket.once('connect', () => {
+        connected = true;
+        req.onConnect?.();
+      }),
+    );
     request.on('error', (err) => fail(errorText(err)));
     request.on('response', (res) => {
       connected = true;

@@ -16,6 +16,8 @@ export interface WarmupDeps {
   probe: Probe;
   clock: Clock;
   onProgress?: (p: WarmupProgress) => void;
+  /** Passed on to every probe: the app accepted a connection. */
+  onConnect?: () => void;
 }
 
 /** `promise`, or a rejection with the signal's reason as soon as it aborts, whichever comes first. */
@@ -64,7 +66,7 @@ export async function runWarmup(
   signal: AbortSignal,
 ): Promise<WarmupOutcome> {
   signal.throwIfAborted();
-  const { probe, clock, onProgress } = deps;
+  const { probe, clock, onProgress, onConnect } = deps;
   const started = clock.now();
   const deadline = started + spec.deadlineMs;
   let tries = 0;
@@ -81,7 +83,8 @@ export async function runWarmup(
       // The probe may not outlive the deadline, so a hanging request cannot hold the server past it.
       const timeoutMs = Math.min(spec.timeoutMs, left);
       // Raced against the signal too, so cancellation is prompt even if a probe ignores its signal.
-      const answer = await untilAborted(probe({ url, headers: spec.headers, timeoutMs, signal }, spec.expect), signal);
+      const req = { url, headers: spec.headers, timeoutMs, signal, ...(onConnect === undefined ? {} : { onConnect }) };
+      const answer = await untilAborted(probe(req, spec.expect), signal);
       const result = slowAsFailure(answer, spec.maxTimeMs);
       onProgress?.({ url: url.href, attempt, result });
       if (result.ok) {

@@ -86,12 +86,15 @@ async function probeAll(job: WarmJob, deps: WarmDeps, signal: AbortSignal, deadl
   }
   // A try that fails like the one before says nothing new: debug, so a long warm-up is not a wall of lines.
   let lastFailure: string | null = null;
+  // The port answers as soon as a connection is accepted: the first (cold) page need not be waited for.
   let answered = false;
+  const onConnect = (): void => {
+    if (answered) return;
+    answered = true;
+    job.onPortAnswered?.();
+  };
   const onProgress = (p: WarmupProgress): void => {
-    if (!answered && portAnswered(p.result)) {
-      answered = true;
-      job.onPortAnswered?.();
-    }
+    if (portAnswered(p.result)) onConnect();
     const error = p.result.ok ? null : p.result.error;
     const repeat = error !== null && error === lastFailure;
     lastFailure = error;
@@ -106,7 +109,7 @@ async function probeAll(job: WarmJob, deps: WarmDeps, signal: AbortSignal, deadl
     });
   };
   const left = Math.max(0, deadline - clock.now());
-  return runWarmup({ ...spec, deadlineMs: left }, resolveRequests(spec, targets), { probe, clock, onProgress }, signal);
+  return runWarmup({ ...spec, deadlineMs: left }, resolveRequests(spec, targets), { probe, clock, onProgress, onConnect }, signal);
 }
 
 /** Relative warm-up paths go to the address HAProxy uses; asks until it is known or the deadline comes. */

@@ -221,6 +221,34 @@ describe('never an empty backend', () => {
     expect(status('web2')).toBe('passed');
   });
 
+  it('goes ready early as soon as the port accepts a connection, not when the first (cold) page comes back', async () => {
+    const log = memoryLogger();
+    const desired = new DesiredState();
+    const hap = new FakeHaproxy('/run/a.sock', { 'site/web1': { addr: '127.0.0.1', port: 8081 }, 'site/web2': { addr: '127.0.0.1', port: 8082 } });
+    const probe: Probe = async (req) => {
+      if (req.url.port === '8081') return PASS;
+      req.onConnect?.();
+      await systemClock.sleep(1500, req.signal); // a cold page
+      return UNAVAILABLE;
+    };
+    const controller = new Controller({
+      config: parseConfig(BASE + PROGRAMS, '/etc/sh.ini', {}),
+      desired,
+      apis: [hap],
+      probe,
+      clock: systemClock,
+      log,
+      rpc: null,
+      self: null,
+    });
+    controller.handleEvent(ev('web1', 'RUNNING', 'STARTING', 1));
+    controller.handleEvent(ev('web2', 'STARTING', 'STOPPED'));
+    await vi.advanceTimersByTimeAsync(20);
+    controller.handleEvent(ev('web1', 'STOPPING', 'RUNNING', 1));
+    expect(desired.get({ backend: 'site', server: 'web2' })?.state).toBe('ready');
+    await controller.stop();
+  });
+
   it('waits for the port: an instance that refuses connections is never made ready early', async () => {
     const { controller, want } = setup('', (port) => (port === '8081' ? PASS : REFUSED));
     controller.handleEvent(ev('web1', 'RUNNING', 'STARTING', 1));

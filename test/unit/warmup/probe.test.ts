@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { httpProbe, type ProbeRequest } from '../../../src/warmup/probe.js';
 
 const OK = [{ min: 200, max: 399 }];
@@ -79,6 +79,30 @@ describe('httpProbe', () => {
     expect(await httpProbe(req(`${base}/`), [{ min: 300, max: 399 }, { min: 200, max: 200 }])).toMatchObject({
       ok: true,
     });
+  });
+
+  it('tells when the app accepts the connection, before its (slow) answer; a refused one is not connected', async () => {
+    let answer!: () => void;
+    const { base, port } = await serve((_rq, res) => {
+      answer = () => res.end('ok');
+    });
+    let connectedAt: 'before answer' | 'after answer' | null = null;
+    let answered = false;
+    const p = httpProbe(req(`${base}/`, { onConnect: () => (connectedAt = answered ? 'after answer' : 'before answer') }), OK);
+    await vi.waitFor(() => expect(answer).toBeTypeOf('function'));
+    expect(connectedAt).toBe('before answer');
+    answered = true;
+    answer();
+    expect(await p).toMatchObject({ ok: true });
+    servers.splice(0).forEach((s) => {
+      s.closeAllConnections();
+      s.close();
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    let called = false;
+    const refused = await httpProbe(req(`http://127.0.0.1:${port}/`, { onConnect: () => (called = true) }), OK);
+    expect(refused).toMatchObject({ ok: false, error: 'ECONNREFUSED', connected: false });
+    expect(called).toBe(false);
   });
 
   it('waits for the whole body before passing', async () => {
