@@ -2,7 +2,7 @@
 // (measured in the same run by probing an identical app directly); and 8 instances started at once with a
 // CPU-heavy warm-up, time to the first and the last in service, with and without `[warmup] concurrency`.
 
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitForListenerSettled } from '../test/support/programs.js';
@@ -199,13 +199,15 @@ async function concurrency(ctx: BenchContext): Promise<string> {
   const two: Variant = { listener: 'two', label: 'concurrency = 2', warmup: [...base, 'never_empty = no', 'concurrency = 2'] };
   const stopgap: Variant = { listener: 'stopgap', label: 'concurrency unset, never_empty on', warmup: [...base] };
   const variants = ctx.quick ? [unlimited, two] : [unlimited, two, stopgap];
-  const order = ctx.quick ? [unlimited, two] : [unlimited, two, two, unlimited, stopgap];
+  // Alternated (ABBAAB), so that a burst of other work on the machine weighs on both variants alike.
+  const order = ctx.quick ? [unlimited, two] : [unlimited, two, two, unlimited, unlimited, two, stopgap];
   const stack = await startStack(
     { dir: `${ctx.dir}/concurrency`, apps, listeners: variants.map((v) => ({ name: v.listener, warmup: v.warmup, autostart: false })) },
     ctx.teardown,
   );
   const allMaint = async (): Promise<boolean> => Object.values(await stack.statuses()).every((s) => s.startsWith('MAINT'));
   const results = new Map<Variant, Boot[]>(variants.map((v) => [v, []]));
+  const done: { v: Variant; boot: Boot }[] = [];
   let running: Variant | null = null;
   for (const [i, v] of order.entries()) {
     if (running !== v) {
@@ -216,6 +218,7 @@ async function concurrency(ctx: BenchContext): Promise<string> {
     await sleep(1000);
     const boot = await bootAll(stack, names);
     (results.get(v) as Boot[]).push(boot);
+    done.push({ v, boot });
     ctx.progress(`  run ${i + 1}/${order.length}, ${v.label}: first in service ${duration(boot.firstMs)}, last ${duration(boot.lastMs)}`);
     await stack.rpc.call('supervisor.stopProcessGroup', ['w', true]);
     await pollStatuses(stack, 50, 30_000, 'every instance MAINT', (s) => Object.values(s).every((x) => x.startsWith('MAINT')));
@@ -244,6 +247,8 @@ async function concurrency(ctx: BenchContext): Promise<string> {
   const cores = cpus().length;
   const floorOne = boot + cpuEach;
   const floorAll = boot + (INSTANCES * cpuEach) / cores;
+  const short = (v: Variant): string => (v === unlimited ? 'unset' : v === two ? '2' : 'unset, never_empty on');
+  const each = done.map(({ v, boot: b }) => `${short(v)}: ${duration(b.firstMs)} / ${duration(b.lastMs)}`).join('; ');
   const sg = results.get(stopgap);
   const stopgapLine =
     sg === undefined || sg.length === 0
@@ -268,16 +273,21 @@ async function concurrency(ctx: BenchContext): Promise<string> {
     ) +
     '\n' +
     table +
+    `each run in the order run, concurrency (first / last in service): ${each}\n` +
     stopgapLine
   );
 }
 
 async function run(ctx: BenchContext): Promise<string> {
+  const load = (): string => (loadavg()[0] as number).toFixed(1);
+  const before = load();
   ctx.progress('part 1: restart → back in service, startsecs 1, 10, 60, under load');
   const one = await restarts(ctx);
+  const between = load();
   ctx.progress(`part 2: ${INSTANCES} instances started at once, with and without [warmup] concurrency`);
   const two = await concurrency(ctx);
-  return `${one}\n${two}`;
+  // Other work on the machine shows here: part 2's figures move with it, part 1's overheads much less.
+  return `${one}\n${two}\nload average (1 min) before part 1, before part 2, after: ${before}, ${between}, ${load()} on ${cpus().length} cores\n`;
 }
 
 export const startsecs: Benchmark = {
