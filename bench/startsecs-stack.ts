@@ -87,7 +87,7 @@ function listenerIni(socket: string, spec: ListenerSpec, apps: readonly AppSpec[
 export function startStack(opts: StackOptions, teardown: Teardown): Promise<Stack> {
   return withFreshPorts(
     (attempt) => startOnce(attempt === 1 ? opts : { ...opts, dir: join(opts.dir, `attempt-${attempt}`) }, teardown),
-    async () => undefined, // startOnce's parts are owned by the teardown; a failed attempt's are stopped there
+    async () => undefined, // startOnce stops what it started before it throws
   );
 }
 
@@ -129,9 +129,21 @@ async function startOnce(opts: StackOptions, teardown: Teardown): Promise<Stack>
     await writeFile(configPath, listenerIni(socket, l, opts.apps));
     sections.push(listenerProgram(lDir, configPath, { name: l.name, extra: l.autostart ? [] : ['autostart = false'] }));
   }
-  const sup = await teardown.own('supervisord', startSupervisord({ dir: supDir, programs: sections.join('\n') }), (s) => s.stop());
+  // A failed attempt stops what it started before the next one (the teardown stops them again, harmlessly).
+  const sup = await teardown.own('supervisord', startSupervisord({ dir: supDir, programs: sections.join('\n') }), (s) => s.stop()).catch(
+    async (e: unknown) => {
+      await hap.stop();
+      throw e;
+    },
+  );
   const autostarted = opts.apps.filter((a) => a.autostart).map((a) => a.name);
-  if (autostarted.length > 0) await appsListening(supDir, autostarted, 60_000);
+  if (autostarted.length > 0) {
+    await appsListening(supDir, autostarted, 60_000).catch(async (e: unknown) => {
+      await sup.stop();
+      await hap.stop();
+      throw e;
+    });
+  }
   const Rpc = await loadRpc();
   const rpc = new Rpc({ url: sup.url, username: null, password: null, timeoutMs: 30_000 });
   const names = opts.apps.filter((a) => a.inHaproxy).map((a) => a.name);
