@@ -12,9 +12,10 @@ import { memory } from './memory.js';
 import { protocol } from './protocol.js';
 import { rolling } from './rolling.js';
 import { softReloads } from './soft-reloads.js';
+import { startsecs } from './startsecs.js';
 import { stopToMaint } from './stop-maint.js';
 
-const BENCHMARKS: readonly Benchmark[] = [rolling, protocol, memory, stopToMaint, softReloads, chaos];
+const BENCHMARKS: readonly Benchmark[] = [rolling, protocol, memory, stopToMaint, softReloads, chaos, startsecs];
 
 const t0 = Date.now();
 const elapsed = (since: number): string => `${((Date.now() - since) / 1000).toFixed(1)} s`;

@@ -6,6 +6,7 @@
 //   LISTEN_DELAY_MS  open the port only after this long (a Zope boot), default 0
 //   COLD_MS          how long each site request takes while cold, default 1000
 //   WARM_AFTER       site requests answered before the app is warm, default 3
+//   COLD_CPU=1       a cold site request burns COLD_MS of CPU time (busy, so slower when cores are shared) instead of waiting
 //   SITE_PATH        the site path, default /site (any path under it is the site too)
 //   NEVER_WARM=1     the site path always answers 503
 //   HANG=1           accept connections, never answer anything
@@ -44,6 +45,7 @@ try {
     listenDelayMs: int(s, 'LISTEN_DELAY_MS', 0),
     coldMs: int(s, 'COLD_MS', 1000),
     warmAfter: int(s, 'WARM_AFTER', 3),
+    coldCpu: s.COLD_CPU === '1',
     sitePath: s.SITE_PATH || '/site',
     neverWarm: s.NEVER_WARM === '1',
     hang: s.HANG === '1',
@@ -66,6 +68,18 @@ const later = (ms, fn) => {
   timers.add(t);
 };
 
+/** Keeps this process busy until it has used `ms` more of CPU time (user + system), however long that takes. */
+function burnCpu(ms) {
+  const start = process.cpuUsage();
+  const used = () => {
+    const d = process.cpuUsage(start);
+    return (d.user + d.system) / 1000;
+  };
+  let x = 0;
+  while (used() < ms) for (let i = 0; i < 100_000; i++) x = (x * 31 + i) % 1_000_003;
+  return x;
+}
+
 const isSite = (path) => path === cfg.sitePath || path.startsWith(`${cfg.sitePath}/`);
 
 const server = createServer((req, res) => {
@@ -81,7 +95,8 @@ const server = createServer((req, res) => {
       return;
     }
     const cold = served < cfg.warmAfter;
-    later(cold ? cfg.coldMs : 0, () => {
+    if (cold && cfg.coldCpu) burnCpu(cfg.coldMs);
+    later(cold && !cfg.coldCpu ? cfg.coldMs : 0, () => {
       served++;
       const body = `<!doctype html><html><head><title>slow-app</title></head><body><h1>${path}</h1><p>pid ${process.pid}, request ${served}${cold ? ', cold' : ''}</p></body></html>\n`;
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'X-Slow-App': cold ? 'cold' : 'warm' }).end(body);
