@@ -162,6 +162,14 @@ describe('listener with real supervisord and two haproxy instances', () => {
     await bothShow('never', 'MAINT');
   });
 
+  it('names the HAProxy version of each socket once, within the supported range', async () => {
+    for (const hap of [hapA, hapB]) {
+      const line = `msg="haproxy version" socket=${hap.sockets[0]} version=${hap.version} supported="2.2 to 3.x"`;
+      const log = await waitForLog(dir, new RegExp(line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), `the version of ${hap.sockets[0]}`);
+      expect(log.split(line).length - 1).toBe(1);
+    }
+  });
+
   it('supervisorctl stop → MAINT on both at once; start → UP only after warm-up', async () => {
     await bothShow('web1', 'UP');
     const stop = await sup.ctl('stop', 'web1');
