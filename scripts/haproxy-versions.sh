@@ -57,7 +57,9 @@ unpack() { # version
   local pkgs=()
   for p in ${DEBS[$v]}; do pkgs+=("$p/$suite"); done
   # apt-get download writes into the current directory as _apt, which must be able to write there.
-  (cd "$dir/deb" && chmod 777 . && apt-get "${APT[@]}" download -qq "${pkgs[@]}")
+  # The archive moves on (security updates): with an old package list, fetch a new one and try again.
+  (cd "$dir/deb" && chmod 777 . && { apt-get "${APT[@]}" download -qq "${pkgs[@]}" ||
+    { apt-get "${APT[@]}" update -qq && apt-get "${APT[@]}" download -qq "${pkgs[@]}"; }; })
   chmod 755 "$dir/deb"
   for f in "$dir"/deb/*.deb; do dpkg -x "$f" "$dir/root"; done
   local lib bin="$dir/root/usr/sbin/haproxy"
