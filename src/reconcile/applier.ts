@@ -171,8 +171,9 @@ export class SocketApplier {
   }
 
   /**
-   * Names the version of each new HAProxy process once (an upgrade shows at its reload), and says when it
-   * is outside the supported range; the listener carries on with it either way.
+   * Names the HAProxy version when the socket is first reached and when a new process brings another (an
+   * upgrade shows at its reload), warning when it is outside the supported range: the listener carries on
+   * with it either way.
    */
   private noteVersion(info: Record<string, string>): void {
     const version = versionOf(info);
