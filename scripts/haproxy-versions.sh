@@ -19,7 +19,10 @@ declare -A DEBS=(
 )
 
 works() { # version dir
-  "$2/haproxy" -v 2>/dev/null | head -n 1 | grep -Eq "^HA-?Proxy version $1\\."
+  local out
+  # Read whole, not piped into `head`: under pipefail, a writer cut off by SIGPIPE would fail the check.
+  out="$("$2/haproxy" -v 2>/dev/null)" || return 1
+  grep -Eq "^HA-?Proxy version $1\\." <<<"$out"
 }
 
 need_root() {
@@ -68,7 +71,9 @@ unpack() { # version
   # binary on SIGUSR2, and a wrapper's environment or explicit loader would be lost there.
   # --force-rpath: DT_RPATH also reaches the libraries' own dependencies (liblua5.4 needs trixie's libm).
   if [ "$v" = 3.0 ]; then
-    patchelf --force-rpath --set-interpreter "$lib/ld-linux-x86-64.so.2" --set-rpath "$lib" "$bin"
+    local loader
+    loader="$(find "$lib" -maxdepth 1 -name 'ld-linux-*.so.*' | head -n 1)"
+    patchelf --force-rpath --set-interpreter "$loader" --set-rpath "$lib" "$bin"
   else
     patchelf --force-rpath --set-rpath "$lib" "$bin"
   fi

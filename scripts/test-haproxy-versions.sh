@@ -30,7 +30,7 @@ while read -r version dir; do
   echo "== HAProxy $version ($dir/haproxy): ${FILES[*]}"
   start=$SECONDS
   # The global set-up prints the haproxy the tests run with and refuses any other version.
-  if PATH="$dir:$PATH" SUPERVISOR_HAPROXY_EXPECT_VERSION="$version" npx vitest run --project integration "${FILES[@]}"; then
+  if PATH="$dir:$PATH" SUPERVISOR_HAPROXY_EXPECT_VERSION="$version" npx vitest run --project integration "${FILES[@]}" </dev/null; then
     echo "== HAProxy $version: passed in $((SECONDS - start)) s"
   else
     echo "== HAProxy $version: FAILED after $((SECONDS - start)) s"
