@@ -15,7 +15,8 @@ export function isSuccess(reply: string): boolean {
   return reply !== '' && reply.trim() === '';
 }
 
-// The error texts HAProxy 2.6 sends instead of data (each answer ends with an empty line). An optional
+// The error texts HAProxy sends instead of data, the same in 2.2, 2.6 and 3.0 (each answer ends with an empty
+// line; only the help after `Unknown command` differs). An optional
 // `[3]: ` / `[err]: ` prefix appears when `set severity-output` is on.
 const ERROR_REPLY = new RegExp(
   '^(?:\\[[0-9a-z]+\\]: )?(?:' +
