@@ -48,7 +48,7 @@ export type StubMessage =
   | { readonly type: 'ready'; readonly server: string }
   | { readonly type: 'counts'; readonly counts: StubCounts };
 
-// `show servers state` as HAProxy 2.6 prints it (test/fixtures/haproxy/show-servers-state.txt): version line,
+// `show servers state` as HAProxy 2.6 prints it (test/fixtures/haproxy/2.6/show-servers-state.txt): version line,
 // header, one row per server, then the empty line that ends every answer.
 const STATE_HEADER =
   '# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight ' +

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { errorText } from '../errors.js';
 import type { Config, ProgramRule } from '../config/types.js';
 import { findRule, resolveProcess, warmupSpecOf } from '../config/resolve.js';
-import type { ServerStateRow } from '../haproxy/replies.js';
+import { versionOf, versionSupport, type ServerStateRow } from '../haproxy/replies.js';
 import { serverKey } from '../haproxy/types.js';
 import type { ProcessInfo } from '../supervisor/rpc.js';
 import { namespec } from '../supervisor/types.js';
@@ -165,9 +165,11 @@ async function listenerFinding(deps: CheckDeps, infos: readonly ProcessInfo[]): 
 async function checkSocket(h: LiveHaproxy): Promise<{ finding: Finding; rows: ServerStateRow[] | null }> {
   const subject = `haproxy ${h.label}`;
   let version = '';
+  let support: ReturnType<typeof versionSupport>;
   try {
     const info = await h.showInfo();
-    version = `HAProxy ${info['Version'] ?? '?'}, pid ${info['Pid'] ?? '?'}`;
+    support = versionSupport(versionOf(info));
+    version = `HAProxy ${info['Version'] ?? '?'}${support.supported ? ', supported' : ''}, pid ${info['Pid'] ?? '?'}`;
   } catch (err) {
     return { finding: { verdict: 'FAIL', subject, detail: `unreachable: ${errorText(err)}` }, rows: null };
   }
@@ -187,6 +189,11 @@ async function checkSocket(h: LiveHaproxy): Promise<{ finding: Finding; rows: Se
       },
       rows,
     };
+  }
+  if (!support.supported) {
+    // Older than 2.2 is not supported; a newer or unnamed version is only untested: it does not fail the check.
+    const verdict = support.why === 'older' ? 'FAIL' : 'WARN';
+    return { finding: { verdict, subject, detail: `reachable, level admin (${version}): ${support.reason}` }, rows };
   }
   return { finding: { verdict: 'ok', subject, detail: `reachable, level admin (${version})` }, rows };
 }

@@ -15,7 +15,8 @@ export function isSuccess(reply: string): boolean {
   return reply !== '' && reply.trim() === '';
 }
 
-// The error texts HAProxy 2.6 sends instead of data (each answer ends with an empty line). An optional
+// The error texts HAProxy sends instead of data, the same in 2.2, 2.6 and 3.0 (each answer ends with an empty
+// line; only the help after `Unknown command` differs). An optional
 // `[3]: ` / `[err]: ` prefix appears when `set severity-output` is on.
 const ERROR_REPLY = new RegExp(
   '^(?:\\[[0-9a-z]+\\]: )?(?:' +
@@ -236,19 +237,84 @@ export function parseInfo(text: string): Record<string, string> {
   return info;
 }
 
+/** What tells one running HAProxy process from the next, from its `show info`. */
+export interface ProcessIdentity {
+  /** The worker's Pid: it changes on every reload and restart. */
+  readonly pid: string;
+  /** Uptime_sec: starts again from 0 in a new process. */
+  readonly uptimeSec: number;
+  /** Start_time_sec (epoch seconds); null where the version has none (2.2 has none; 2.6 and 3.0 have it). */
+  readonly startTimeSec: string | null;
+}
+
 /**
- * What identifies one running HAProxy process: the worker Pid changes on every reload and restart,
- * Start_time_sec guards against a reused pid. (2.6 has no `Start_time:` text field.)
+ * The identity of the process that answered `show info`. Only Pid and Uptime_sec are required: every
+ * supported version (2.2 on) has them, while Start_time_sec came later and is used only when there.
  */
-export function infoIdentity(info: Record<string, string>): { pid: string; startTime: string } {
+export function infoIdentity(info: Record<string, string>): ProcessIdentity {
   const pid = info['Pid'];
-  const startTime = info['Start_time_sec'];
-  if (pid === undefined || pid === '' || startTime === undefined || startTime === '') {
+  if (pid === undefined || pid === '') throw new HaproxyReplyError('show info: no Pid field');
+  const uptime = info['Uptime_sec'];
+  if (uptime === undefined || !/^\d+$/.test(uptime)) {
     throw new HaproxyReplyError(
-      `show info: no ${pid === undefined || pid === '' ? 'Pid' : 'Start_time_sec'} field`,
+      uptime === undefined ? 'show info: no Uptime_sec field' : `show info: Uptime_sec is not a number: ${preview(uptime)}`,
     );
   }
-  return { pid, startTime };
+  const start = info['Start_time_sec'];
+  return { pid, uptimeSec: Number(uptime), startTimeSec: start === undefined || start === '' ? null : start };
+}
+
+/**
+ * Whether `now` is another HAProxy process than `was`: a new Pid (every reload and restart makes one), or,
+ * for a pid reused by a restart, an uptime that went back or, where both have it, another Start_time_sec.
+ */
+export function isNewProcess(was: ProcessIdentity, now: ProcessIdentity): boolean {
+  if (was.pid !== now.pid) return true;
+  if (now.uptimeSec < was.uptimeSec) return true;
+  return was.startTimeSec !== null && now.startTimeSec !== null && was.startTimeSec !== now.startTimeSec;
+}
+
+/** How logs name a process: `pid 1234, up 56 s`. */
+export const describeProcess = (id: ProcessIdentity): string => `pid ${id.pid}, up ${id.uptimeSec} s`;
+
+/** An HAProxy version as `show info` names it: `2.2.9-2+deb11u6`, `3.0.11-1+deb13u4`, `3.1-dev5`. */
+export interface HaproxyVersion {
+  readonly text: string;
+  readonly major: number;
+  readonly minor: number;
+}
+
+/**
+ * The supported range: Debian 11's 2.2 (the oldest HAProxy a supported distribution ships) to 3.x, each
+ * end tested with Debian's own builds (2.2, 2.6 and 3.0).
+ */
+export const SUPPORTED_VERSIONS = { oldest: { major: 2, minor: 2 }, newestMajor: 3, text: '2.2 to 3.x' } as const;
+
+/** The `Version:` of `show info`; null when it is missing or does not start with MAJOR.MINOR. */
+export function versionOf(info: Record<string, string>): HaproxyVersion | null {
+  const text = info['Version'];
+  const m = text === undefined ? null : /^(\d+)\.(\d+)/.exec(text);
+  if (text === undefined || m === null) return null;
+  return { text, major: Number(m[1]), minor: Number(m[2]) };
+}
+
+/**
+ * Whether the version is in the supported range; if not, why, naming the version. `older` versions are
+ * not supported; `newer` ones are untested; `unknown` means `show info` named none.
+ */
+export function versionSupport(
+  v: HaproxyVersion | null,
+): { readonly supported: true } | { readonly supported: false; readonly why: 'older' | 'newer' | 'unknown'; readonly reason: string } {
+  const range = SUPPORTED_VERSIONS.text;
+  if (v === null) return { supported: false, why: 'unknown', reason: `show info names no version; supported: HAProxy ${range}` };
+  const { oldest, newestMajor } = SUPPORTED_VERSIONS;
+  if (v.major < oldest.major || (v.major === oldest.major && v.minor < oldest.minor)) {
+    return { supported: false, why: 'older', reason: `HAProxy ${v.text} is older than ${oldest.major}.${oldest.minor}, the oldest supported (HAProxy ${range})` };
+  }
+  if (v.major > newestMajor) {
+    return { supported: false, why: 'newer', reason: `HAProxy ${v.text} is newer than tested (HAProxy ${range})` };
+  }
+  return { supported: true };
 }
 
 // ---- show stat ---------------------------------------------------------------------------------------

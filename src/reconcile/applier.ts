@@ -3,7 +3,17 @@
 import type { Clock } from '../clock.js';
 import { errorText, HaproxyCommandError } from '../errors.js';
 import type { RuntimeApi, ServersStateDump } from '../haproxy/api.js';
-import { adminStateOf, infoIdentity, refusalFix } from '../haproxy/replies.js';
+import {
+  adminStateOf,
+  describeProcess,
+  infoIdentity,
+  isNewProcess,
+  refusalFix,
+  SUPPORTED_VERSIONS,
+  versionOf,
+  versionSupport,
+  type ProcessIdentity,
+} from '../haproxy/replies.js';
 import { restoredSignature, writeServerStateFile } from '../haproxy/state-file.js';
 import { serverKey, type AdminState } from '../haproxy/types.js';
 import type { Logger } from '../log.js';
@@ -16,7 +26,7 @@ const PASS_GAP_MS = 10;
 export interface ApplierOptions {
   readonly clock: Clock;
   readonly log: Logger;
-  /** How often to look for an HAProxy restart (`show info` Pid / Start_time_sec) and read every state. */
+  /** How often to look for an HAProxy restart (`show info` Pid / Uptime_sec) and read every state. */
   readonly heartbeatMs: number;
   readonly backoffMinMs: number;
   readonly backoffMaxMs: number;
@@ -40,7 +50,9 @@ export class SocketApplier {
   /** Set when HAProxy restarted: the states seen on the old process, until every decision is checked again. */
   private before: Map<string, AdminState> | null = null;
   private lastDump: ServersStateDump | null = null;
-  private identity: string | null = null;
+  private identity: ProcessIdentity | null = null;
+  /** The HAProxy version last logged (`show info` Version). */
+  private version: string | null | undefined = undefined;
   private reachable: boolean | null = null;
   private backoffMs: number;
   private written: string | null = null;
@@ -135,26 +147,45 @@ export class SocketApplier {
   }
 
   /**
-   * HAProxy forgets runtime state on a reload or restart unless it loads a state file: a new
-   * (Pid, Start_time_sec) means every decision is checked against the new process. Every state is read too,
+   * HAProxy forgets runtime state on a reload or restart unless it loads a state file: a new process (a new
+   * Pid, or an uptime that went back) means every decision is checked against it. Every state is read too,
    * so the state file follows changes made by others (an operator's drain) and the check has a "before".
    */
   private async heartbeat(): Promise<void> {
-    const id = infoIdentity(await this.api.showInfo());
-    const identity = `${id.pid}@${id.startTime}`;
-    const restarted = this.identity !== null && this.identity !== identity;
-    if (restarted) {
+    const info = await this.api.showInfo();
+    const identity = infoIdentity(info);
+    const fresh = this.identity === null || isNewProcess(this.identity, identity);
+    if (this.identity !== null && fresh) {
       this.opts.log.warn('haproxy restarted; checking every server against the listener', {
         socket: this.label,
-        was: this.identity,
-        now: identity,
+        was: describeProcess(this.identity),
+        now: describeProcess(identity),
       });
       this.before ??= new Map(this.seen);
     }
     this.identity = identity;
+    if (fresh) this.noteVersion(info);
     // Not written while the check is due: the new process may have started without the file.
     await this.record(await this.api.dumpServersState(), this.before === null);
     this.nextHeartbeat = this.opts.clock.now() + this.opts.heartbeatMs;
+  }
+
+  /**
+   * Names the HAProxy version when the socket is first reached and when a new process brings another (an
+   * upgrade shows at its reload), warning when it is outside the supported range: the listener carries on
+   * with it either way.
+   */
+  private noteVersion(info: Record<string, string>): void {
+    const version = versionOf(info);
+    const text = version?.text ?? info['Version'] ?? null;
+    if (text === this.version) return;
+    this.version = text;
+    const support = versionSupport(version);
+    if (support.supported) {
+      this.opts.log.info('haproxy version', { socket: this.label, version: text, supported: SUPPORTED_VERSIONS.text });
+    } else {
+      this.opts.log.warn('haproxy version not supported; carrying on', { socket: this.label, version: text, reason: support.reason });
+    }
   }
 
   /**

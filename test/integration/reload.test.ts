@@ -18,7 +18,7 @@ import { waitFor } from '../support/wait.js';
 
 const BACKEND = 'site';
 const NAMES = ['a', 'b', 'c'] as const;
-/** The listener's line when its heartbeat sees a new HAProxy process (a new show info Pid / Start_time_sec). */
+/** The listener's line when its heartbeat sees a new HAProxy process (a new show info Pid, or an Uptime_sec that went back). */
 const REAPPLY = /msg="haproxy restarted; /;
 type Name = (typeof NAMES)[number];
 

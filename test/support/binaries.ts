@@ -1,5 +1,6 @@
 // Locating the real haproxy / supervisord binaries; a missing one fails the test with what to install.
 
+import { execFileSync } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
@@ -28,4 +29,12 @@ export function requireBinary(name: BinaryName, dirs: readonly string[] = defaul
     }
   }
   throw new Error(`${name} not found on PATH: apt-get install -y ${PACKAGE[name]}`);
+}
+
+/** The version `haproxy -v` prints (2.2 says `HA-Proxy version 2.2.9-…`, later ones `HAProxy version …`). */
+export function haproxyVersion(bin: string): string {
+  const out = execFileSync(bin, ['-v'], { encoding: 'utf8' });
+  const m = /^HA-?Proxy version (\S+)/m.exec(out);
+  if (m === null) throw new Error(`${bin} -v: no version in ${JSON.stringify(out.slice(0, 200))}`);
+  return m[1] as string;
 }

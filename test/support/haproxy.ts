@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join } from 'node:path';
-import { requireBinary } from './binaries.js';
+import { haproxyVersion, requireBinary } from './binaries.js';
 import { asPortInUse, freePort } from './ports.js';
 import { catchesSignal, descendants, reapPids, spawnLogged, terminate, waitUntilReady, type Spawned } from './process.js';
 import { waitFor } from './wait.js';
@@ -57,6 +57,8 @@ export interface HaproxyInstance {
   /** Pid of the running haproxy (the master in master-worker mode); changes on restart() and a foreground reload(). */
   readonly pid: number;
   readonly masterWorker: boolean;
+  /** What `haproxy -v` says, e.g. `2.2.9-2+deb11u6`: the first haproxy on PATH, which the tests run with. */
+  readonly version: string;
   readonly dir: string;
   readonly configPath: string;
   readonly logPath: string;
@@ -161,6 +163,7 @@ function renderConfig(opts: HaproxyOptions, sockets: readonly { line: string }[]
 /** Starts `haproxy [-W] -db -f <dir>/haproxy.cfg` and waits until its first stats socket answers `show info`. */
 export async function startHaproxy(opts: HaproxyOptions): Promise<HaproxyInstance> {
   const bin = requireBinary('haproxy');
+  const version = haproxyVersion(bin);
   await mkdir(opts.dir, { recursive: true });
   const used = new Set<string>();
   const socketSpecs = await Promise.all(
@@ -247,6 +250,7 @@ export async function startHaproxy(opts: HaproxyOptions): Promise<HaproxyInstanc
       return proc.pid;
     },
     masterWorker,
+    version,
     dir: opts.dir,
     configPath,
     logPath,

@@ -6,13 +6,14 @@ import type { Probe } from '../../../src/warmup/probe.js';
 import type { ListenerFinding } from '../../../src/commands/find-listener.js';
 import type { StateFileFs, Who } from '../../../src/commands/state-file-check.js';
 import type { ProcessInfo } from '../../../src/supervisor/rpc.js';
+import { ALL } from '../haproxy/fixtures.js';
 import { config, info } from './fixtures.js';
 
 const row = (backend: string, server: string, port = 8080): ServerStateRow =>
   ({ backendId: 1, backend, serverId: 1, server, addr: '127.0.0.1', port, opState: 2, adminState: 0 }) as unknown as ServerStateRow;
 
-/** Answers like HAProxy at the given level (replies as captured from HAProxy 2.6). */
-function fakeSocket(label: string, level: 'admin' | 'operator' | 'user', rows: ServerStateRow[], down = false): LiveHaproxy {
+/** Answers like HAProxy at the given level (replies as captured from HAProxy 2.2, 2.6 and 3.0 alike). */
+function fakeSocket(label: string, level: 'admin' | 'operator' | 'user', rows: ServerStateRow[], down = false, version = '2.6.12-1+deb12u4'): LiveHaproxy {
   return {
     label,
     async send(command) {
@@ -26,7 +27,7 @@ function fakeSocket(label: string, level: 'admin' | 'operator' | 'user', rows: S
     },
     async showInfo() {
       if (down) throw new Error('connect ECONNREFUSED');
-      return { Name: 'HAProxy', Version: '2.6.12-1+deb12u4', Pid: '42' };
+      return { Name: 'HAProxy', Version: version, Pid: '42' };
     },
     async showStat() {
       return [];
@@ -76,6 +77,54 @@ describe('levelOf', () => {
   it.each(['admin', 'operator', 'user'] as const)('tells %s without changing anything', async (level) => {
     expect(await levelOf(fakeSocket('s', level, []))).toBe(level);
   });
+
+  // The replies `check` reads, as each version sends them on a socket of each level.
+  describe.each(ALL)('with the replies captured from HAProxy $version', ({ reply, commandOf }) => {
+    const captured = (level: 'admin' | 'operator' | 'user'): Pick<LiveHaproxy, 'send'> => ({
+      async send(command) {
+        const file = {
+          'set server': { admin: 'set-server-usage.txt', operator: 'set-server-usage-operator.txt', user: 'set-server-usage-user.txt' },
+          'show sess 0x1': { admin: 'show-sess-operator.txt', operator: 'show-sess-operator.txt', user: 'show-sess-user.txt' },
+        }[command]?.[level];
+        if (file === undefined) throw new Error(`unexpected ${command}`);
+        expect(commandOf(file)).toBe(command);
+        return reply(file);
+      },
+    });
+
+    it.each(['admin', 'operator', 'user'] as const)('tells %s', async (level) => {
+      expect(await levelOf(captured(level))).toBe(level);
+    });
+  });
+});
+
+describe('check: the HAProxy version of each socket', () => {
+  const line = async (version: string) => {
+    const { code, lines } = await run([fakeSocket('/run/a.sock', 'admin', ROWS, false, version)]);
+    return { code, line: lines[1] };
+  };
+
+  it.each(['2.2.9-2+deb11u6', '2.4.22-0ubuntu0.22.04.3', '2.6.12-1+deb12u4', '3.0.11-1+deb13u4', '3.2.4', '3.3-dev2'])(
+    '%s: supported',
+    async (version) => {
+      expect(await line(version)).toEqual({ code: 0, line: `ok   haproxy /run/a.sock: reachable, level admin (HAProxy ${version}, supported, pid 42)` });
+    },
+  );
+
+  it('older than 2.2: FAIL naming the version', async () => {
+    expect(await line('2.0.33-1')).toEqual({
+      code: 1,
+      line: 'FAIL haproxy /run/a.sock: reachable, level admin (HAProxy 2.0.33-1, pid 42): HAProxy 2.0.33-1 is older than 2.2, the oldest supported (HAProxy 2.2 to 3.x)',
+    });
+    expect((await line('1.8.19-1+deb10u5')).line).toMatch(/^FAIL .*HAProxy 1\.8\.19-1\+deb10u5 is older than 2\.2/);
+  });
+
+  it('newer than 3.x: WARN naming the version, exit still 0', async () => {
+    expect(await line('4.0.1')).toEqual({
+      code: 0,
+      line: 'WARN haproxy /run/a.sock: reachable, level admin (HAProxy 4.0.1, pid 42): HAProxy 4.0.1 is newer than tested (HAProxy 2.2 to 3.x)',
+    });
+  });
 });
 
 describe('check', () => {
@@ -83,8 +132,8 @@ describe('check', () => {
     const { code, lines } = await run([fakeSocket('/run/a.sock', 'admin', ROWS), fakeSocket('tcp://127.0.0.1:9999', 'admin', ROWS)]);
     expect(lines).toEqual([
       'ok   config /etc/sh.ini: 3 [program:…]/[group:…] section(s), 2 socket(s)',
-      'ok   haproxy /run/a.sock: reachable, level admin (HAProxy 2.6.12-1+deb12u4, pid 42)',
-      'ok   haproxy tcp://127.0.0.1:9999: reachable, level admin (HAProxy 2.6.12-1+deb12u4, pid 42)',
+      'ok   haproxy /run/a.sock: reachable, level admin (HAProxy 2.6.12-1+deb12u4, supported, pid 42)',
+      'ok   haproxy tcp://127.0.0.1:9999: reachable, level admin (HAProxy 2.6.12-1+deb12u4, supported, pid 42)',
       'ok   supervisord : reachable, 3 process(es)',
       'ok   [program:web1] web1:web1: site/web1 found on 2 socket(s), RUNNING',
       'ok   [program:web2] web2:web2: site/web2 found on 2 socket(s), STOPPED',
@@ -102,7 +151,7 @@ describe('check', () => {
     );
     expect(code).toBe(1);
     expect(lines.slice(1)).toEqual([
-      'FAIL haproxy /run/user.sock: level user: the listener needs level admin (stats socket … level admin) (HAProxy 2.6.12-1+deb12u4, pid 42)',
+      'FAIL haproxy /run/user.sock: level user: the listener needs level admin (stats socket … level admin) (HAProxy 2.6.12-1+deb12u4, supported, pid 42)',
       'FAIL haproxy /run/gone.sock: unreachable: connect ECONNREFUSED',
       'ok   supervisord : reachable, 2 process(es)',
       'ok   [program:web1] web1:web1: site/web1 found on 1 socket(s), RUNNING',
@@ -196,7 +245,7 @@ describe('check, with supervisord unreachable', () => {
       fs: fakeFs({ '/var/lib/haproxy': 'dir' }),
     });
     expect(lines.slice(1)).toEqual([
-      'ok   haproxy /run/a.sock: reachable, level admin (HAProxy 2.6.12-1+deb12u4, pid 42)',
+      'ok   haproxy /run/a.sock: reachable, level admin (HAProxy 2.6.12-1+deb12u4, supported, pid 42)',
       'FAIL supervisord unix:///run/supervisor.sock: supervisor.getAllProcessInfo: connect ENOENT /run/supervisor.sock ' +
         '(is supervisord running, and is [supervisor] url its [unix_http_server] file or [inet_http_server] port?)',
       'skip listener: cannot tell without an answer from supervisord',

@@ -1,32 +1,54 @@
-// Replies captured verbatim from a real HAProxy 2.6 by test/fixtures/haproxy/capture.mjs.
+// Replies captured verbatim from real HAProxy 2.2, 2.6 and 3.0 by test/fixtures/haproxy/capture.mjs, one
+// folder per version.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../../support/paths.js';
 
-const DIR = join(ROOT, 'test', 'fixtures', 'haproxy');
+/** Every version with captures: Debian 11's, Debian 12's and Debian 13's HAProxy. */
+export const VERSIONS = ['2.2', '2.6', '3.0'] as const;
+export type FixtureVersion = (typeof VERSIONS)[number];
 
 interface Manifest {
   readonly haproxy: string;
-  readonly replies: Record<string, { readonly socket: 'admin' | 'user'; readonly command: string }>;
+  readonly replies: Record<string, { readonly socket: 'admin' | 'operator' | 'user'; readonly command: string }>;
 }
 
-export const manifest = JSON.parse(readFileSync(join(DIR, 'manifest.json'), 'utf8')) as Manifest;
-
-/** The bytes of one captured reply, as a string (HAProxy's replies are ASCII). */
-export function reply(file: string): string {
-  if (manifest.replies[file] === undefined) throw new Error(`${file} is not in the fixture manifest`);
-  return readFileSync(join(DIR, file), 'utf8');
+export interface Fixtures {
+  readonly version: FixtureVersion;
+  readonly manifest: Manifest;
+  /** The bytes of one captured reply, as a string (HAProxy's replies are ASCII). */
+  reply(file: string): string;
+  /** The command that produced a captured reply. */
+  commandOf(file: string): string;
 }
 
-/** The command that produced a captured reply. */
-export const commandOf = (file: string): string => {
-  const entry = manifest.replies[file];
-  if (entry === undefined) throw new Error(`${file} is not in the fixture manifest`);
-  return entry.command;
-};
+export function fixtures(version: FixtureVersion): Fixtures {
+  const dir = join(ROOT, 'test', 'fixtures', 'haproxy', version);
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest;
+  const entry = (file: string) => {
+    const found = manifest.replies[file];
+    if (found === undefined) throw new Error(`${file} is not in the ${version} fixture manifest`);
+    return found;
+  };
+  return {
+    version,
+    manifest,
+    reply: (file) => {
+      entry(file);
+      return readFileSync(join(dir, file), 'utf8');
+    },
+    commandOf: (file) => entry(file).command,
+  };
+}
 
-/** Captured error replies: file → the message HAProxy sent. */
+/** The captures of every version, for `describe.each`. */
+export const ALL = VERSIONS.map(fixtures);
+
+/** Debian 12's HAProxy 2.6 (the machine's own): for tests that need one version's replies. */
+export const { reply, commandOf, manifest } = fixtures('2.6');
+
+/** Captured error replies: file → the message HAProxy sent (the same text in 2.2, 2.6 and 3.0). */
 export const ERROR_REPLIES = {
   'no-such-backend.txt': 'No such backend.',
   'no-such-server.txt': 'No such server.',

@@ -120,6 +120,36 @@ describe('SocketApplier', () => {
     await applier.stop();
   });
 
+  it('re-applies everything when HAProxy restarted with the same pid (2.2 has no Start_time_sec: by Uptime_sec)', async () => {
+    const { desired, hap, applier, log } = setup();
+    desired.set([S1], 'maint', 'app:i1');
+    await vi.advanceTimersByTimeAsync(5000);
+    hap.restart({ samePid: true });
+    expect(hap.stateOf('plone/i1')).toBe('ready');
+    await vi.advanceTimersByTimeAsync(2100);
+    expect(hap.stateOf('plone/i1')).toBe('maint');
+    expect(log.lines.join('')).toMatch(/haproxy restarted; checking every server against the listener" socket=sock-a was="pid 100, up [45] s" now="pid 100, up [0-2] s"/);
+    await applier.stop();
+  });
+
+  it('names the HAProxy version once per process, and carries on with one warning when it is not supported', async () => {
+    const { desired, hap, applier, log } = setup();
+    desired.set([S1], 'maint', 'app:i1');
+    await vi.advanceTimersByTimeAsync(10_000);
+    const versionLines = () => log.lines.filter((l) => l.includes('msg="haproxy version'));
+    expect(versionLines()).toHaveLength(1);
+    expect(versionLines()[0]).toContain('level=info msg="haproxy version" socket=sock-a version=2.2.9-2+deb11u6 supported="2.2 to 3.x"');
+    hap.version = '2.0.33-1';
+    hap.restart();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(versionLines()).toHaveLength(2);
+    expect(versionLines()[1]).toContain(
+      'level=warn msg="haproxy version not supported; carrying on" socket=sock-a version=2.0.33-1 reason="HAProxy 2.0.33-1 is older than 2.2, the oldest supported (HAProxy 2.2 to 3.x)"',
+    );
+    expect(hap.stateOf('plone/i1')).toBe('maint');
+    await applier.stop();
+  });
+
   it("leaves an operator's manual change alone across heartbeats", async () => {
     const { desired, hap, applier } = setup();
     desired.set([S1], 'ready', 'app:i1');

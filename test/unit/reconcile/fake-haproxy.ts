@@ -10,6 +10,9 @@ const BITS: Record<AdminState, number> = { maint: 0x01, drain: 0x08, ready: 0 };
 export class FakeHaproxy implements RuntimeApi {
   down = false;
   pid = 100;
+  /** `show info` Version: by default Debian 11's, the oldest supported. */
+  version = '2.2.9-2+deb11u6';
+  private startedAt = Date.now();
   readonly admin = new Map<string, number>();
   readonly commands: string[] = [];
   /** Connections opened for set server (one per setServerStates call). */
@@ -26,9 +29,10 @@ export class FakeHaproxy implements RuntimeApi {
     this.reset();
   }
 
-  /** HAProxy restarted: new pid, runtime state back to the config's (every server ready). */
-  restart(): void {
-    this.pid += 1;
+  /** HAProxy restarted: new pid (unless a restart got the same one back), runtime state back to the config's (every server ready). */
+  restart(opts: { samePid?: boolean } = {}): void {
+    if (opts.samePid !== true) this.pid += 1;
+    this.startedAt = Date.now();
     this.reset();
   }
 
@@ -91,7 +95,9 @@ export class FakeHaproxy implements RuntimeApi {
 
   async showInfo(): Promise<Record<string, string>> {
     this.check();
-    return { Pid: String(this.pid), Start_time_sec: String(1_000 + this.pid) };
+    // What every version has (2.2 has no Start_time_sec).
+    const uptime = Math.floor((Date.now() - this.startedAt) / 1000);
+    return { Name: 'HAProxy', Version: this.version, Pid: String(this.pid), Uptime_sec: String(uptime) };
   }
 
   private check(): void {
