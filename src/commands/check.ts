@@ -1,5 +1,6 @@
 // `check`: the config against the live systems — sockets reachable at admin level, every server and process exists.
 
+import { agentFindings } from '../agent/look.js';
 import { errorText } from '../errors.js';
 import type { Config, ProgramRule } from '../config/types.js';
 import { findRule, resolveProcess, warmupSpecOf } from '../config/resolve.js';
@@ -44,7 +45,7 @@ export async function check(deps: CheckDeps): Promise<number> {
     deps.out(renderFinding(f));
   };
   const { config } = deps;
-  report({ verdict: 'ok', subject: `config ${config.file}`, detail: `${config.rules.length} section(s), ${config.haproxy.sockets.length} socket(s)` });
+  report({ verdict: 'ok', subject: `config ${config.file}`, detail: `${config.rules.length} section(s), ${config.haproxy.sockets.length} socket(s)${config.agent === undefined ? '' : `, agent on ${config.agent.listen.length} address(es)`}` });
 
   // HAProxy: reachable, admin level, and its servers (to look names up below).
   const tables = new Map<string, ServerStateRow[]>();
@@ -77,6 +78,7 @@ export async function check(deps: CheckDeps): Promise<number> {
     }
     for (const info of mine) report(serverFinding(config, rule, info, tables));
   }
+  for (const f of await agentFindings(config, infos)) report(f);
   report(await listenerFinding(deps, infos));
 
   if (deps.probe !== null) {

@@ -1,5 +1,7 @@
 // The default command: run as a supervisord [eventlistener:x] and keep HAProxy in step.
 
+import { AgentAnswers } from '../agent/answers.js';
+import { AgentServer } from '../agent/server.js';
 import { errorStack, errorText } from '../errors.js';
 import { systemClock } from '../clock.js';
 import type { Config } from '../config/types.js';
@@ -56,6 +58,12 @@ export async function listen(opts: ListenOptions): Promise<number> {
   desired.onChange(() => {
     for (const a of appliers) a.kick();
   });
+  // [agent]: HAProxy instances elsewhere pull the same decisions with agent-check.
+  const answers = config.agent === undefined ? null : new AgentAnswers(desired);
+  const agent =
+    answers === null || config.agent === undefined
+      ? null
+      : new AgentServer({ addresses: config.agent.listen, lookup: (ref) => answers.answerFor(ref), clock, log });
   const url = config.supervisor.url;
   const rpc =
     url === null
@@ -98,7 +106,15 @@ export async function listen(opts: ListenOptions): Promise<number> {
     rules: config.rules.length,
     supervisor: url,
     dry_run: opts.dryRun,
+    agent: config.agent?.listen.map((a) => a.label).join(','),
   });
+  try {
+    await agent?.start();
+  } catch (err) {
+    // Before stdin is read: supervisord restarts the listener, and the event stays unacknowledged for it.
+    log.error('agent cannot listen; listener stopping', { reason: 'agent', error: errorText(err) });
+    return 1;
+  }
   for (const a of appliers) a.start();
   controller.start();
 
@@ -142,6 +158,8 @@ export async function listen(opts: ListenOptions): Promise<number> {
   await Promise.race([unwound, clock.sleep(FLUSH_MS)]);
   await Promise.all(appliers.map((a) => a.stop()));
   await snapshotFile?.flush();
+  await agent?.stop();
+  answers?.close();
   log.info('listener stopped', { exit_code: code });
   return code;
 }

@@ -62,5 +62,6 @@ export function warmupSpecOf(rule: ProgramRule): WarmupSpec | null {
     timeoutMs: w.timeoutMs,
     deadlineMs: w.deadlineMs,
     onDeadline: w.onDeadline,
+    ...(rule.address === undefined ? {} : { address: rule.address }),
   };
 }

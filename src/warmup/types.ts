@@ -17,6 +17,8 @@ export interface WarmupSpec {
   readonly timeoutMs: number;
   readonly deadlineMs: number;
   readonly onDeadline: OnDeadline;
+  /** Where relative paths go when given (`address`), instead of the address HAProxy shows for the server. */
+  readonly address?: ProbeTarget;
 }
 
 /** Where relative warm-up paths are sent: the address HAProxy itself uses for the server. */
