@@ -22,8 +22,10 @@ export function parseAgentAddress(text: string): AgentAddress {
   const port = Number(m[2]);
   if (port < 1 || port > 65535) throw new Error(`'${text}': port must be 1-65535`);
   if (hostPart.startsWith('[')) {
-    const host = hostPart.slice(1, -1);
-    if (!isIPv6(host)) throw new Error(`'${text}': '${host}' is not an IPv6 address`);
+    const written = hostPart.slice(1, -1);
+    if (!isIPv6(written)) throw new Error(`'${text}': '${written}' is not an IPv6 address`);
+    // The canonical form (0:0::1 is ::1), so that the same address written twice is seen as such.
+    const host = new URL(`http://[${written}]/`).hostname.slice(1, -1);
     return { host, port, label: `[${host}]:${port}` };
   }
   if (!isIPv4(hostPart)) {

@@ -1,6 +1,7 @@
 // The agent-check responder's sockets: one TCP server per `[agent] listen` address, one line in, one line out.
 
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server } from 'node:net';
+import type { Duplex } from 'node:stream';
 import split2 from 'split2';
 import type { Clock } from '../clock.js';
 import { errorText } from '../errors.js';
@@ -46,7 +47,7 @@ export interface AgentCounts {
 
 export class AgentServer {
   private readonly servers: Server[] = [];
-  private readonly sockets = new Set<Socket>();
+  private readonly sockets = new Set<Duplex>();
   private readonly limits: AgentLimits;
   private readonly logLimit: LogLimit;
   readonly counts: AgentCounts = { answered: 0, refused: 0 };
@@ -76,7 +77,10 @@ export class AgentServer {
 
   private bind(address: AgentAddress): Promise<Server> {
     // allowHalfOpen: a peer may send its line and shut its side at once; the answer still goes back.
-    const server = createServer({ allowHalfOpen: true }, (socket) => this.serve(socket));
+    const server = createServer({ allowHalfOpen: true }, (socket) => {
+      socket.setNoDelay(true);
+      this.handle(socket, socket.remoteAddress);
+    });
     server.maxConnections = this.limits.maxConnections;
     server.on('drop', (data?: { remoteAddress?: string }) => this.refused('too-many-connections', data?.remoteAddress, null));
     return new Promise((resolve, reject) => {
@@ -90,9 +94,9 @@ export class AgentServer {
     });
   }
 
-  private serve(socket: Socket): void {
+  /** One connection from accept to close (public for tests, which feed it a stream in chunks of every size). */
+  handle(socket: Duplex, peer: string | undefined): void {
     this.sockets.add(socket);
-    const peer = socket.remoteAddress;
     let done = false;
     const lines = split2(/\n/, { maxLength: this.limits.maxLine });
     const finish = (text: string | null): void => {
@@ -114,7 +118,6 @@ export class AgentServer {
     });
     // A peer that resets is its own business; the socket closes either way.
     socket.on('error', () => undefined);
-    socket.setNoDelay(true);
     lines.on('data', (line: string) => {
       if (done) return;
       const r = reply(parseRequest(line), this.opts.lookup);
