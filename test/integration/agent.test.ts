@@ -3,11 +3,12 @@
 // Visitor requests are counted at the app (HAProxy adds X-Forwarded-For; probes and checks have none).
 
 import { mkdir, writeFile } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { countingProgram, readVisits, setCold, setColdNext } from '../support/counting.js';
-import { startHaproxy, type HaproxyInstance } from '../support/haproxy.js';
+import { fieldFromShowStat, startHaproxy, type HaproxyInstance } from '../support/haproxy.js';
 import { useStack } from '../support/hooks.js';
 import { freePort } from '../support/ports.js';
 import { appsListening, listenerLog, listenerProgram, waitForLog, waitForResync, writeListenerConfig } from '../support/programs.js';
@@ -66,10 +67,16 @@ async function start(): Promise<void> {
         (agent ? ` agent-check agent-addr 127.0.0.1 agent-port ${agentPort} agent-send "${BACKEND}/${n}\\n" agent-inter 200ms` : ''),
     })),
   });
+  // A server the listener does not map, its agent asked anyway: the answer must change nothing.
+  const other = {
+    name: 'other',
+    options: ['option httpchk GET /'],
+    servers: [{ name: 'spare', port: ports.a, check: true, options: `inter 200ms rise 1 fall 1 agent-check agent-addr 127.0.0.1 agent-port ${agentPort} agent-send "other/spare\\n" agent-inter 200ms` }],
+  };
   pull = await startHaproxy({
     dir: join(dir, 'pull'),
     frontends: [{ name: 'www', port: frontends.pull, backend: BACKEND }],
-    backends: [backend(true)],
+    backends: [backend(true), other],
     defaults: ['option forwardfor'],
   });
   push = await startHaproxy({
@@ -119,9 +126,15 @@ async function throughColdStart(hap: HaproxyInstance, n: Name, disrupt: () => Pr
 }
 
 describe('agent-check only: the listener has no [haproxy] section', () => {
-  it('HAProxy follows the agent: every server UP, and status shows the agent answering ready', async () => {
+  it('HAProxy follows the agent: every server UP, an unmapped one untouched, and check and status ask the agent', async () => {
     for (const n of NAMES) await shows(pull, n, 'UP');
     expect(await listenerLog(dir)).toMatch(/msg="agent listening" listen="127\.0\.0\.1:\d+,\[::1\]:\d+"/);
+    // Asked for a server it does not map, the agent answers a line that changes nothing: spare stays UP.
+    await waitForLog(dir, /msg="agent request got no decision" why=unknown request=other\/spare /, 'the unknown name', 0, 15_000);
+    const agentStatus = async (): Promise<string> => fieldFromShowStat(await pull.cmd('show stat other 4 -1'), 'spare', 'agent_status') ?? '';
+    // CHECKED: HAProxy read the agent's answer and found nothing to change (its HCHK_STATUS_CHECKED).
+    await waitFor(async () => (await agentStatus()) === 'CHECKED', { timeoutMs: 5000, what: 'spare agent_status CHECKED' });
+    expect(await pull.serverStatus('other', 'spare')).toBe('UP');
     const status = await runCli(['status', '--config', configPath]);
     expect(status.stdout).toMatch(new RegExp(`site/a +agent 127\\.0\\.0\\.1:${agentPort} +ready +- +yes`));
     expect(status.code).toBe(0);
@@ -204,5 +217,33 @@ describe('two HAProxy instances, one pushed to through its socket, one pulling f
 
     for (const n of NAMES) await agree(n, 'UP');
     expect(await coldVisits()).toEqual([]);
+  });
+
+  it('junk, over-long lines and more idle connections than it takes leave the listener serving', async () => {
+    const listenerPid = (await sup.ctl('pid', 'listener')).stdout.trim();
+    const open = (send: string | Buffer | null): Promise<Socket> =>
+      new Promise((resolve) => {
+        const c = connect({ host: '127.0.0.1', port: agentPort }, () => {
+          if (send !== null) c.write(send);
+          resolve(c);
+        });
+        c.on('error', () => undefined);
+      });
+    const closed = (c: Socket): Promise<void> => new Promise((resolve) => (c.closed ? resolve() : c.once('close', () => resolve())));
+    const junk = await Promise.all([
+      ...Array.from({ length: 300 }, () => open(null)),
+      open(Buffer.from(Array.from({ length: 10_000 }, (_, i) => (i * 7) % 256).filter((b) => b !== 10))),
+      open('A'.repeat(1000)),
+      open(Buffer.from([0, 255, 10])),
+    ]);
+    // While they hold every slot, events are acknowledged and decided: the pushed HAProxy follows.
+    expect((await sup.ctl('stop', 'b')).code).toBe(0);
+    await shows(push, 'b', 'MAINT');
+    // The listener cuts every one of them (none sends a line it can answer, or reads), so the pull follows too.
+    await Promise.all(junk.map(closed));
+    await shows(pull, 'b', 'MAINT');
+    expect((await sup.ctl('pid', 'listener')).stdout.trim()).toBe(listenerPid);
+    expect((await sup.ctl('start', 'b')).code).toBe(0);
+    await agree('b', 'UP');
   });
 });
