@@ -74,7 +74,8 @@ export class Controller implements ResyncSubject {
   private cancelPoll: (() => void) | null = null;
 
   constructor(private readonly deps: ControllerDeps) {
-    this.resync = new Resync({ rpc: deps.rpc, apis: deps.apis, log: deps.log }, this);
+    const recorded = deps.previous === null || deps.previous === undefined ? null : new Set(Object.keys(deps.previous));
+    this.resync = new Resync({ rpc: deps.rpc, apis: deps.apis, log: deps.log, recorded }, this);
   }
 
   /** Called for every event, synchronously, just after it is acknowledged: decide now, do slow work later. */

@@ -37,6 +37,8 @@ export interface ResyncDeps {
   readonly rpc: { getAllProcessInfo(): Promise<ProcessInfo[]> } | null;
   readonly apis: readonly RuntimeApi[];
   readonly log: Logger;
+  /** Namespecs the previous listener's state file has a record of; null without one. */
+  readonly recorded?: ReadonlySet<string> | null;
 }
 
 export class Resync {
@@ -125,6 +127,13 @@ export class Resync {
     }
     const process = namespec(t.name);
     // Ready in HAProxy is not warm: a process restarted while no listener ran is ready there, and cold.
+    if (t.state === null && info.state === 'RUNNING' && this.deps.apis.length === 0 && this.deps.recorded?.has(process) === true && this.subject.wasWarm(t, livePid)) {
+      // Agent only: no HAProxy to read, and warming again would answer maint meanwhile to every load
+      // balancer; the previous listener's record that it warmed this very pid is the evidence.
+      this.deps.log.info('resync: running and warmed by the previous listener; left ready', { process });
+      this.subject.adopt(t, livePid);
+      return;
+    }
     if (t.state === null && info.state === 'RUNNING' && this.subject.wasWarm(t, livePid) && (await this.alreadyReady(t.servers))) {
       if (t.lastEventSeq > seqAtStart) return;
       this.deps.log.info('resync: running and ready in haproxy; left ready', { process });

@@ -2,7 +2,7 @@
 // [haproxy] section; another HAProxy, pushed to through its socket once one is given, must agree with it.
 // Visitor requests are counted at the app (HAProxy adds X-Forwarded-For; probes and checks have none).
 
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -35,6 +35,9 @@ const frontends = { pull: 0, push: 0 };
 function listenerIni(socket: string | null): string {
   return `${socket === null ? '' : `[haproxy]\nsocket = ${socket}\ntimeout = 1s\nheartbeat = 500ms\n\n`}[supervisor]
 url = unix://${join(dir, 'sup', 'supervisor.sock')}
+
+[listener]
+state_file = ${join(dir, 'state.json')}
 
 [agent]
 listen = 127.0.0.1:${agentPort}, [::1]:${agentPort}
@@ -176,6 +179,31 @@ describe('agent-check only: the listener has no [haproxy] section', () => {
     const after = (await readVisits(appDir, 'a')).slice(visitsBefore);
     expect(after.filter((v) => v.pid === pid).length).toBeGreaterThan(0);
     expect(after.filter((v) => v.cold)).toEqual([]);
+  });
+});
+
+describe('agent-check only: a listener killed and restarted', () => {
+  it('adopts the instances its predecessor warmed: no warm-up, so the agent never answers maint for them', async () => {
+    const pids = new Map<Name, number>();
+    for (const n of NAMES) pids.set(n, Number((await sup.ctl('pid', n)).stdout.trim()));
+    // The state file records each instance warmed, with the pid running now.
+    await waitFor(
+      async () => {
+        const saved = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as { processes: Record<string, { pid: number; warmup: string }> };
+        return NAMES.every((n) => saved.processes[`${n}:${n}`]?.pid === pids.get(n) && saved.processes[`${n}:${n}`]?.warmup === 'passed');
+      },
+      { timeoutMs: 10_000, what: 'the state file to record every instance warmed' },
+    );
+    const old = Number((await sup.ctl('pid', 'listener')).stdout.trim());
+    expect(old).toBeGreaterThan(0);
+    const from = (await listenerLog(dir)).length;
+    process.kill(old, 'SIGKILL');
+    for (const n of NAMES) {
+      await waitForLog(dir, new RegExp(`msg="resync: running and warmed by the previous listener; left ready" process=${n}:${n}`), `${n} adopted`, from, 15_000);
+    }
+    const log = (await listenerLog(dir)).slice(from);
+    expect(log).not.toMatch(/msg="warm-up started"/);
+    for (const n of NAMES) await shows(pull, n, 'UP');
   });
 });
 
