@@ -187,8 +187,9 @@ async function probeOnce(
   const subject = `warm-up ${namespec(name)}`;
   if (spec === null) return [{ verdict: 'skip', subject, detail: 'no warm-up configured (ready on RUNNING)' }];
   if (info.state !== 'RUNNING') return [{ verdict: 'skip', subject, detail: `process is ${info.state}` }];
-  const targets: ProbeTarget[] = [];
-  for (const ref of resolved.servers) {
+  // `address` wins over what HAProxy shows, as in the listener's own warm-up.
+  const targets: ProbeTarget[] = spec.address === undefined ? [] : [spec.address];
+  for (const ref of spec.address === undefined ? resolved.servers : []) {
     const row = [...tables.values()].flat().find((r) => r.backend === ref.backend && r.server === ref.server);
     if (row !== undefined && row.port !== null) targets.push({ host: row.addr, port: row.port });
   }

@@ -145,6 +145,10 @@ describe('agent-check only: the listener has no [haproxy] section', () => {
     expect(check.stdout).toContain(`ok   agent 127.0.0.1:${agentPort}: answers site/a → ready`);
     expect(check.stdout).toContain(`ok   agent [::1]:${agentPort}: answers site/a → ready`);
     expect(check.code).toBe(0);
+    // --probe sends relative paths to `address`, as the listener's warm-up does without a socket.
+    const probe = await runCli(['check', '--config', configPath, '--probe']);
+    expect(probe.stdout).toContain(`ok   warm-up a:a: http://127.0.0.1:${ports.a}/site → 200 in `);
+    expect(probe.code).toBe(0);
   });
 
   it('a rolling supervisorctl restart under load: 0 failed requests, none served cold', async () => {
