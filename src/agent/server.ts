@@ -25,8 +25,9 @@ export interface AgentLimits {
 
 /**
  * HAProxy connects, sends agent-send at once and reads one line: 2 s is far beyond what it needs and keeps a
- * peer that sends nothing from holding one of the connections for long. 256 connections of at most 512
- * characters each bound the memory a flood can take to well under a megabyte of buffers.
+ * peer that sends nothing from holding one of the connections for long. What a flood can make the agent
+ * hold: 256 connections, each with at most 512 characters of line, plus the one read chunk (64 KiB at most)
+ * that split2 looks at before it finds the line too long and the connection is cut.
  */
 export const DEFAULT_LIMITS: AgentLimits = { maxLine: MAX_LINE, connectionMs: 2000, maxConnections: 256, logPerMinute: 10 };
 
