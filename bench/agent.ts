@@ -3,7 +3,7 @@
 
 import { spawn } from 'node:child_process';
 import { writeFile, mkdir } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
@@ -17,7 +17,8 @@ import { startSupervisord, type SupervisordInstance } from '../test/support/supe
 import { startVisitors } from '../test/support/visitors.js';
 import { renderRows } from './compare.js';
 import type { Benchmark, BenchContext } from './context.js';
-import { count, duration } from './format.js';
+import { count, duration, megabytes } from './format.js';
+import { readRss, steadyRss } from './rss.js';
 import { summarize } from './stats.js';
 import { paragraphs } from './text.js';
 
@@ -69,6 +70,27 @@ function askOnce(port: number, line: string): Promise<string> {
     });
     c.on('error', reject);
     c.write(line);
+  });
+}
+
+/** A connection that sends nothing and never closes: it holds one of the agent's slots until the agent cuts it. */
+function openIdle(port: number): Promise<Socket> {
+  return new Promise((resolve) => {
+    const c = connect({ host: '127.0.0.1', port }, () => resolve(c));
+    c.on('error', () => resolve(c));
+    c.resume();
+  });
+}
+
+const JUNK = Buffer.alloc(64 * 1024, 0x41);
+
+/** 64 KiB without a newline, then wait until the agent cuts the connection. */
+function sendJunk(port: number): Promise<void> {
+  return new Promise((resolve) => {
+    const c = connect({ host: '127.0.0.1', port }, () => c.write(JUNK));
+    c.on('error', () => undefined);
+    c.on('close', () => resolve());
+    c.resume();
   });
 }
 
@@ -238,9 +260,42 @@ async function latency(ctx: BenchContext): Promise<string> {
   }
   stopFlood = true;
   await floodLoops;
+
+  ctx.progress('hostile clients: 300 idle connections held, 8 clients sending 64 KiB without a newline');
+  const listenerPid = Number((await stack.sup.ctl('pid', 'listener')).stdout.trim());
+  const before = await steadyRss(listenerPid);
+  const idle = await Promise.all(Array.from({ length: 300 }, () => openIdle(stack.agentPort)));
+  let stopJunk = false;
+  let junkSent = 0;
+  const junk = Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (!stopJunk) {
+        await sendJunk(stack.agentPort);
+        junkSent++;
+      }
+    }),
+  );
+  await sleep(floodMs);
+  stopJunk = true;
+  await junk;
+  const cutIdle = idle.filter((c) => c.destroyed || c.readableEnded).length;
+  for (const c of idle) c.destroy();
+  const peak = await readRss(listenerPid);
+  await sleep(3000);
+  const after = await steadyRss(listenerPid);
   await stack.sup.stop();
   for (const h of haps) await h.stop();
 
+  const hostile = renderRows(
+    ['listener under hostile clients', 'value'],
+    [
+      ['RSS before', megabytes(before.rss)],
+      ['peak RSS (VmHWM) before / after', `${megabytes(before.hwm)} / ${megabytes(peak.hwm)}`],
+      ['RSS 3 s after', megabytes(after.rss)],
+      ['64 KiB junk connections cut', count(junkSent)],
+      [`idle connections cut within ${floodMs / 1000} s`, `${count(cutIdle)} of 300`],
+    ],
+  );
   const labels = ['push (admin socket)', ...PULL_INTERS.map((i) => `pull, agent-inter ${i} ms`)];
   const rows = labels.map((label, j) => {
     const o = summarize(out[j] ?? []);
@@ -275,7 +330,9 @@ async function latency(ctx: BenchContext): Promise<string> {
         ['agent idle', count(pushAlone.n), duration(pushAlone.p50), duration(pushAlone.max)],
         ['agent flooded (8 clients)', count(flooded.n), duration(flooded.p50), duration(flooded.max)],
       ],
-    )
+    ) +
+    '\n' +
+    hostile
   );
 }
 
