@@ -42,11 +42,12 @@ export async function checkAgentAddress(address: AgentAddress, sample: ServerRef
     }
     return { verdict: 'ok', detail: `answers ${serverKey(ref)} → ${line}` };
   } catch (err) {
-    if (!/ECONNREFUSED/.test(errorText(err))) return { verdict: 'FAIL', detail: errorText(err) };
+    // Nothing answered: binding the address tells a listener not running yet from an address it never could use.
+    const bound = await tryBind(address);
+    if (bound === null) return { verdict: 'WARN', detail: 'nothing answers yet; the address can be bound (is the listener running?)' };
+    if (/EADDRINUSE/.test(bound)) return { verdict: 'FAIL', detail: `the port is taken, but nothing there answers as an agent: ${errorText(err)}` };
+    return { verdict: 'FAIL', detail: `nothing answers, and the address cannot be bound: ${bound}` };
   }
-  const bound = await tryBind(address);
-  if (bound !== null) return { verdict: 'FAIL', detail: `nothing answers, and it cannot be bound: ${bound}` };
-  return { verdict: 'WARN', detail: 'nothing answers yet; the address can be bound (is the listener running?)' };
 }
 
 /** null when `address` could be bound (and was released at once), else why not. */
