@@ -7,6 +7,7 @@ import { requireBuiltCli } from '../test/support/paths.js';
 import { makeTempDir, removeDir } from '../test/support/tmp.js';
 import { parseBenchArgs, USAGE } from './args.js';
 import type { Benchmark } from './context.js';
+import { agentPull } from './agent.js';
 import { chaos } from './chaos.js';
 import { memory } from './memory.js';
 import { protocol } from './protocol.js';
@@ -15,7 +16,7 @@ import { softReloads } from './soft-reloads.js';
 import { startsecs } from './startsecs.js';
 import { stopToMaint } from './stop-maint.js';
 
-const BENCHMARKS: readonly Benchmark[] = [rolling, protocol, memory, stopToMaint, softReloads, chaos, startsecs];
+const BENCHMARKS: readonly Benchmark[] = [rolling, protocol, memory, stopToMaint, softReloads, chaos, startsecs, agentPull];
 
 const t0 = Date.now();
 const elapsed = (since: number): string => `${((Date.now() - since) / 1000).toFixed(1)} s`;

@@ -102,6 +102,10 @@ async function operatorCommand(command: Exclude<Command, 'listen'>, args: Args, 
     case 'status':
       return status({ config, haproxies: liveHaproxies(config), supervisor: liveSupervisorOrFail(config), json: args.json, out });
     case 'restart':
+      // restart drains through the admin socket and waits for HAProxy to show the server UP again.
+      if (config.haproxy.sockets.length === 0) {
+        throw new ConfigError(config.file, 'haproxy', 'socket', 'required by restart; with the agent only, use supervisorctl restart');
+      }
       return restart({
         config,
         haproxies: liveHaproxies(config),

@@ -8,7 +8,7 @@ export type ErrorCode =
   | 'HAPROXY_CONNECT'
   | 'HAPROXY_TIMEOUT'
   | 'HAPROXY_REPLY'
-  | 'WARMUP'
+  | 'AGENT_LISTEN'
   | 'XMLRPC_FAULT'
   | 'XMLRPC_TRANSPORT'
   | 'RESTART_STOPPED'
@@ -94,12 +94,12 @@ export class HaproxyReplyError extends AppError {
   }
 }
 
-/** A warm-up did not pass before its deadline. */
-export class WarmupError extends AppError {
-  readonly code = 'WARMUP' as const;
-  constructor(message: string) {
-    super(message);
-    this.name = 'WarmupError';
+/** `[agent] listen` could not be bound (address in use, or not on this host). */
+export class AgentListenError extends AppError {
+  readonly code = 'AGENT_LISTEN' as const;
+  constructor(readonly reason: unknown) {
+    super(`agent cannot listen: ${errorText(reason)}`);
+    this.name = 'AgentListenError';
   }
 }
 

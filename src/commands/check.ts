@@ -2,6 +2,7 @@
 
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { agentFindings } from '../agent/look.js';
 import { errorText } from '../errors.js';
 import type { Config, ProgramRule } from '../config/types.js';
 import { findRule, resolveProcess, warmupSpecOf } from '../config/resolve.js';
@@ -52,10 +53,11 @@ export async function check(deps: CheckDeps): Promise<number> {
   };
   const { config } = deps;
   const programs = config.rules.length;
+  const agent = config.agent === undefined ? '' : `, agent on ${config.agent.listen.length} address(es)`;
   report({
     verdict: 'ok',
     subject: `config ${config.file}`,
-    detail: `${programs} [program:…]/[group:…] section(s), ${config.haproxy.sockets.length} socket(s)`,
+    detail: `${programs} [program:…]/[group:…] section(s), ${config.haproxy.sockets.length} socket(s)${agent}`,
   });
 
   // HAProxy: reachable, admin level, and its servers (to look names up below).
@@ -79,6 +81,7 @@ export async function check(deps: CheckDeps): Promise<number> {
       for (const info of mine) report(serverFinding(config, rule, info, tables));
     }
   }
+  for (const f of await agentFindings(config, infos ?? [])) report(f);
   const listener = infos === null ? null : await listenerFinding(deps, infos);
   if (listener !== null) report(listener.finding);
   else report({ verdict: 'skip', subject: 'listener', detail: 'cannot tell without an answer from supervisord' });
@@ -252,8 +255,9 @@ async function probeOnce(
   const subject = `warm-up ${namespec(name)}`;
   if (spec === null) return [{ verdict: 'skip', subject, detail: 'no warm-up configured (ready on RUNNING)' }];
   if (info.state !== 'RUNNING') return [{ verdict: 'skip', subject, detail: `process is ${info.state}` }];
-  const targets: ProbeTarget[] = [];
-  for (const ref of resolved.servers) {
+  // `address` wins over what HAProxy shows, as in the listener's own warm-up.
+  const targets: ProbeTarget[] = spec.address === undefined ? [] : [spec.address];
+  for (const ref of spec.address === undefined ? resolved.servers : []) {
     const row = [...tables.values()].flat().find((r) => r.backend === ref.backend && r.server === ref.server);
     if (row !== undefined && row.port !== null) targets.push({ host: row.addr, port: row.port });
   }

@@ -1,6 +1,8 @@
 // The default command: run as a supervisord [eventlistener:x] and keep HAProxy in step.
 
-import { errorStack, errorText } from '../errors.js';
+import { AgentAnswers } from '../agent/answers.js';
+import { AgentServer } from '../agent/server.js';
+import { AgentListenError, errorStack, errorText } from '../errors.js';
 import { systemClock, type Clock } from '../clock.js';
 import { loadConfig } from '../config/load.js';
 import { COMMAND_LINE } from '../config/positional.js';
@@ -56,7 +58,16 @@ export async function listen(opts: ListenOptions): Promise<number> {
     });
     return 2;
   }
-  let engine = await startEngine(opts.config, opts, self);
+  let config = opts.config;
+  let engine: Engine;
+  try {
+    engine = await startEngine(config, opts, self);
+  } catch (err) {
+    if (!(err instanceof AgentListenError)) throw err;
+    // Before stdin is read: supervisord restarts the listener, and the event stays unacknowledged for it.
+    log.error('agent cannot listen; listener stopping', { reason: 'agent', error: errorText(err.reason) });
+    return 1;
+  }
 
   // SIGTERM/SIGINT: stop reading stdin at once, so no event is acknowledged or acted on after this.
   const stopping = new AbortController();
@@ -76,14 +87,21 @@ export async function listen(opts: ListenOptions): Promise<number> {
   opts.onReload?.(() => {
     reloading = reloading.then(async () => {
       if (stopping.signal.aborted) return;
-      const config = reloadedConfig(opts.config.file, opts.env, log);
-      if (config === null) return;
+      const next = reloadedConfig(config.file, opts.env, log);
+      if (next === null) return;
       held = [];
       try {
         await stopEngine(engine, clock);
         if (stopping.signal.aborted) return;
-        engine = await startEngine(config, opts, self);
-        log.info('config reloaded', { config: config.file });
+        try {
+          engine = await startEngine(next, opts, self);
+          config = next;
+          log.info('config reloaded', { config: next.file });
+        } catch (err) {
+          // The new [agent] listen cannot be bound: the old config, which could, goes on.
+          log.error('config reload failed; the listener goes on with the config it had', { config: next.file, error: errorText(err) });
+          engine = await startEngine(config, opts, self);
+        }
       } finally {
         const backlog = held;
         held = null;
@@ -118,12 +136,14 @@ export async function listen(opts: ListenOptions): Promise<number> {
   return code;
 }
 
-/** What runs on one config: HAProxy connections, their appliers, the controller and the state file. */
+/** What runs on one config: HAProxy connections, their appliers, the agent, the controller and the state file. */
 interface Engine {
   readonly controller: Controller;
   readonly appliers: readonly SocketApplier[];
+  readonly agent: { readonly server: AgentServer; readonly answers: AgentAnswers } | null;
   readonly snapshotFile: SnapshotFileWriter | null;
 }
+
 
 async function startEngine(config: Config, opts: ListenOptions, self: ProcessName | null): Promise<Engine> {
   const { log } = opts;
@@ -147,6 +167,19 @@ async function startEngine(config: Config, opts: ListenOptions, self: ProcessNam
   desired.onChange(() => {
     for (const a of appliers) a.kick();
   });
+  // [agent]: HAProxy instances elsewhere pull the same decisions with agent-check.
+  let agent: Engine['agent'] = null;
+  if (config.agent !== undefined) {
+    const answers = new AgentAnswers(desired);
+    const server = new AgentServer({ addresses: config.agent.listen, lookup: (ref) => answers.answerFor(ref), clock, log });
+    try {
+      await server.start();
+    } catch (err) {
+      answers.close();
+      throw new AgentListenError(err);
+    }
+    agent = { server, answers };
+  }
   const url = config.supervisor.url;
   const rpc = supervisorRpc(config);
   // The listener's own state file ([listener] state_file), not HAProxy's server state file.
@@ -177,13 +210,14 @@ async function startEngine(config: Config, opts: ListenOptions, self: ProcessNam
   log.info('listener starting', {
     config: config.file,
     sockets: config.haproxy.sockets.map((s) => s.label).join(','),
+    agent: config.agent?.listen.map((a) => a.label).join(','),
     rules: config.rules.length,
     supervisor: url,
     dry_run: opts.dryRun,
   });
   for (const a of appliers) a.start();
   controller.start();
-  return { controller, appliers, snapshotFile };
+  return { controller, appliers, agent, snapshotFile };
 }
 
 /**
@@ -191,7 +225,7 @@ async function startEngine(config: Config, opts: ListenOptions, self: ProcessNam
  * `[haproxy] timeout` is, since supervisord SIGKILLs a listener still there after stopwaitsecs.
  */
 async function stopEngine(engine: Engine, clock: Clock): Promise<void> {
-  const { controller, appliers, snapshotFile } = engine;
+  const { controller, appliers, agent, snapshotFile } = engine;
   const done = (async () => {
     await controller.stop();
     await Promise.all(appliers.map((a) => a.whenIdle()));
@@ -202,6 +236,9 @@ async function stopEngine(engine: Engine, clock: Clock): Promise<void> {
     await Promise.all(appliers.map((a) => a.stop()));
     await snapshotFile?.flush();
   })();
+  // The agent's addresses are free again at once (a reload binds them anew); its answers end with it.
+  await agent?.server.stop();
+  agent?.answers.close();
   await Promise.race([stopped, clock.sleep(STOP_MS)]);
 }
 

@@ -1,10 +1,12 @@
 // The status report as data (pure): each mapped process, its supervisord state, and its servers on every socket.
 
+import type { AgentView } from '../agent/look.js';
 import type { Config } from '../config/types.js';
 import { resolveProcess } from '../config/resolve.js';
 import type { StatRow } from '../haproxy/replies.js';
 import type { ProcessInfo } from '../supervisor/rpc.js';
 import { namespec, type ProcessState } from '../supervisor/types.js';
+import { serverKey, type ServerRef } from '../haproxy/types.js';
 import type { ListenerSnapshot, ProcessSnapshot } from '../reconcile/snapshot.js';
 import { agreement, inService, type Agreement, type Verdict } from './agreement.js';
 import type { ListenerFinding } from './find-listener.js';
@@ -66,6 +68,7 @@ export function buildReport(
   listener: ListenerView | null = null,
   now = 0,
   listenerProcess: ListenerFinding | null = null,
+  agent: AgentView | null = null,
 ): StatusReport {
   const processes: ProcessView[] = [];
   for (const info of infos) {
@@ -92,6 +95,7 @@ export function buildReport(
         });
       }
     }
+    if (agent !== null) for (const ref of resolved.servers) servers.push(agentRow(agent, ref, info.state, warmup));
     processes.push({
       name: namespec(name),
       group: info.group,
@@ -104,8 +108,22 @@ export function buildReport(
     });
   }
   const sockets = [...stats].map(([socket, s]) => ({ socket, reachable: s.ok, error: s.ok ? null : s.error }));
+  if (agent !== null) {
+    const failed = [...agent.replies.values()].find((r) => !r.ok);
+    sockets.push({ socket: agent.label, reachable: failed === undefined, error: failed?.ok === false ? failed.error : null });
+  }
   const allAgree = processes.every((p) => p.servers.every((s) => s.agrees === 'yes'));
   return { processes, sockets, allAgree, listener, listenerProcess, now };
+}
+
+/** The agent's answer for a server, judged like the HAProxy state it makes: ready is UP, maint MAINT, drain DRAIN. */
+function agentRow(agent: AgentView, ref: ServerRef, state: ProcessState, warmup: ProcessSnapshot | null): ServerView {
+  const r = agent.replies.get(serverKey(ref));
+  const answer = r?.ok === true ? r.answer : null;
+  const base = { backend: ref.backend, server: ref.server, socket: agent.label, status: answer, sessions: null };
+  if (answer !== null && answer.startsWith('#')) return { ...base, agrees: 'unknown', note: 'the agent has no decision for it' };
+  const as = answer === 'ready' ? 'UP' : answer === 'maint' ? 'MAINT' : answer === 'drain' ? 'DRAIN' : answer;
+  return { ...base, ...explain(agreement(state, as), state, as, warmup) };
 }
 
 /**

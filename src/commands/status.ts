@@ -1,5 +1,6 @@
 // `status`: one table of every mapped process, its supervisord state and its servers on every HAProxy socket.
 
+import { askAll, mappedServers } from '../agent/look.js';
 import { errorText } from '../errors.js';
 import type { Config } from '../config/types.js';
 import { readListenerFile } from './listener-file.js';
@@ -55,7 +56,10 @@ export async function status(deps: StatusDeps): Promise<number> {
   }
   const locate = deps.locate ?? ((i, l) => locateListener(deps.config, i, l));
   const finding = await locate(infos.v, listener);
-  const report = buildReport(deps.config, infos.v, stats, listener, (deps.now ?? Date.now)(), finding);
+  // The agent is asked on its first address, as an HAProxy would ask it for each server.
+  const agentAddress = deps.config.agent?.listen[0];
+  const agent = agentAddress === undefined ? null : await askAll(agentAddress, mappedServers(deps.config, infos.v));
+  const report = buildReport(deps.config, infos.v, stats, listener, (deps.now ?? Date.now)(), finding, agent);
   deps.out(deps.json ? reportJson(report) : renderTable(report));
   return report.allAgree && report.sockets.every((s) => s.reachable) && finding.running !== false ? 0 : 1;
 }

@@ -1,11 +1,12 @@
 // The INI contract read into a validated Config (pure): every problem is a ConfigError naming file, section and key.
 
 import { parse as parseIni } from 'ini';
+import { parseAgentAddresses } from '../agent/address.js';
 import { ConfigError, errorText } from '../errors.js';
 import { parseSocketAddress } from '../haproxy/address.js';
 import { isValidName } from '../haproxy/commands.js';
 import type { SocketAddress } from '../haproxy/types.js';
-import type { OnDeadline, StatusRange } from '../warmup/types.js';
+import type { OnDeadline, ProbeTarget, StatusRange } from '../warmup/types.js';
 import { parseDuration } from './duration.js';
 import type { Config, OnStopping, ProcessMatch, ProgramRule, WarmupSettings } from './types.js';
 
@@ -33,9 +34,10 @@ const HAPROXY_KEYS = ['socket', 'timeout', 'heartbeat', 'server_state_file'] as 
 const SUPERVISOR_KEYS = ['url', 'username', 'password', 'timeout'] as const;
 const LISTENER_KEYS = ['state_file'] as const;
 const WARMUP_KEYS = ['warmup', 'headers', 'expect', 'interval', 'timeout', 'deadline', 'on_deadline', 'max_time', 'passes', 'never_empty'] as const;
-const PROGRAM_KEYS = ['servers', 'on_stopping', ...WARMUP_KEYS] as const;
+const PROGRAM_KEYS = ['servers', 'on_stopping', 'address', ...WARMUP_KEYS] as const;
 /** Keys of [warmup] alone: they are about all warm-ups together, not one program's. */
 const WARMUP_ONLY_KEYS = ['concurrency'] as const;
+const AGENT_KEYS = ['listen'] as const;
 
 /**
  * Parses `text` (the content of `file`). `env` supplies what supervisord passes its listeners
@@ -49,7 +51,7 @@ export function parseConfig(text: string, file: string, env: Env): Config {
   const [preamble, ...sections] = splitSections(text, file);
   const stray = [...keysOf(file, preamble as RawSection).keys()][0];
   if (stray !== undefined) {
-    const where = '[haproxy], [supervisor], [listener], [warmup] or a [program:…]';
+    const where = '[haproxy], [agent], [supervisor], [listener], [warmup] or a [program:…]';
     throw new ConfigError(file, null, stray, `is outside any section; put it under ${where}`);
   }
 
@@ -58,7 +60,7 @@ export function parseConfig(text: string, file: string, env: Env): Config {
   for (const section of sections) {
     const name = section.name as string;
     const values = keysOf(file, section);
-    if (name === 'haproxy' || name === 'supervisor' || name === 'warmup' || name === 'listener') {
+    if (name === 'haproxy' || name === 'agent' || name === 'supervisor' || name === 'warmup' || name === 'listener') {
       named.set(name, values);
     } else {
       programs.push({ section: name, match: sectionMatch(file, name), values });
@@ -66,8 +68,11 @@ export function parseConfig(text: string, file: string, env: Env): Config {
   }
 
   // Checked in the order an operator reads the file: [haproxy], [supervisor], [warmup], then the programs.
+  const a = new Reader(file, 'agent', named.get('agent'), AGENT_KEYS);
+  const agent = named.has('agent') ? { listen: a.required('listen', parseAgentAddresses) } : null;
   const h = new Reader(file, 'haproxy', named.get('haproxy'), HAPROXY_KEYS);
-  const sockets = h.required('socket', parseSockets);
+  // With [agent], HAProxy may know the listener only through agent-check: no socket at all.
+  const sockets = agent === null ? h.required('socket', parseSockets) : h.optional('socket', parseSockets, []);
   const haproxy: Config['haproxy'] = {
     sockets,
     timeoutMs: h.optional('timeout', upTo(MAX_HAPROXY_TIMEOUT_MS), DEFAULT_HAPROXY_TIMEOUT_MS),
@@ -91,18 +96,60 @@ export function parseConfig(text: string, file: string, env: Env): Config {
   const warmupConcurrency = w.optional('concurrency', parsePositiveInteger, null);
   const rules = programs.map(({ section, match, values }): ProgramRule => {
     const r = new Reader(file, section, values, PROGRAM_KEYS);
-    return {
+    const rule: ProgramRule = {
       section,
       match,
       servers: r.required('servers', (v) => parseServerTemplates(v, sampleNames(match))),
       warmup: readWarmup(r, defaults),
       onStopping: r.optional('on_stopping', parseOnStopping, 'maint'),
     };
+    const address = r.optional('address', (v) => parseProbeAddress(v, match), null);
+    checkRelativeWarmup(file, rule, address, sockets.length);
+    return address === null ? rule : { ...rule, address };
   });
   if (rules.length === 0) {
     throw new ConfigError(file, null, null, 'no [program:NAME] or [group:NAME] section: nothing to mirror to HAProxy');
   }
-  return { file, haproxy, supervisor, listener, rules, warmupConcurrency };
+  return { file, haproxy, supervisor, listener, rules, warmupConcurrency, ...(agent === null ? {} : { agent }) };
+}
+
+/**
+ * Relative warm-up paths go to `address`, or else to the address HAProxy shows for the server: without a
+ * socket (agent only) nothing could tell where they go, so that is a config error, not a warm-up that
+ * waits until its deadline. The error names the program's section and its `warmup`, where the fix goes
+ * (the paths may come from [warmup]).
+ */
+function checkRelativeWarmup(file: string, rule: ProgramRule, address: ProbeTarget | null, sockets: number): void {
+  const relative = rule.warmup.requests.find((r) => r.startsWith('/'));
+  if (relative === undefined || address !== null || sockets > 0) return;
+  throw new ConfigError(
+    file,
+    rule.section,
+    'warmup',
+    `relative path '${relative}' needs the server's address: with no [haproxy] socket, give address = HOST:PORT ` +
+      'in this section, or warm up with absolute http:// URLs',
+  );
+}
+
+/**
+ * `address = HOST:PORT` of one process: a host name, IPv4 address or bracketed IPv6 address. Refused in a
+ * [group:…] section, whose processes listen on different ports.
+ */
+export function parseProbeAddress(text: string, match: ProcessMatch): ProbeTarget {
+  if (match.kind === 'group') {
+    throw new Error(
+      "a group's processes listen on different ports: give each its own [program:GROUP:PROCESS] section with address, " +
+        'or warm up with absolute http:// URLs',
+    );
+  }
+  let parsed;
+  try {
+    parsed = parseSocketAddress(`tcp://${text}`);
+  } catch {
+    throw new Error(`'${text}': expected HOST:PORT (an IPv6 address in brackets: [::1]:8080)`);
+  }
+  if (parsed.kind !== 'tcp') throw new Error(`'${text}': expected HOST:PORT`);
+  return { host: parsed.host, port: parsed.port };
 }
 
 function readWarmup(r: Reader, base: WarmupSettings): WarmupSettings {
@@ -311,7 +358,7 @@ function sectionMatch(file: string, section: string): ProcessMatch {
     file,
     section,
     null,
-    'unknown section; expected [haproxy], [supervisor], [listener], [warmup], [program:NAME], [program:GROUP:NAME] or [group:NAME]',
+    'unknown section; expected [haproxy], [agent], [supervisor], [listener], [warmup], [program:NAME], [program:GROUP:NAME] or [group:NAME]',
   );
 }
 

@@ -64,5 +64,6 @@ export function warmupSpecOf(rule: ProgramRule): WarmupSpec | null {
     onDeadline: w.onDeadline,
     maxTimeMs: w.maxTimeMs,
     passes: w.passes,
+    ...(rule.address === undefined ? {} : { address: rule.address }),
   };
 }

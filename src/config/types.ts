@@ -1,7 +1,8 @@
 // The validated configuration: what the INI contract (or the positional form) means, as data.
 
+import type { AgentAddress } from '../agent/address.js';
 import type { SocketAddress } from '../haproxy/types.js';
-import type { OnDeadline, StatusRange } from '../warmup/types.js';
+import type { OnDeadline, ProbeTarget, StatusRange } from '../warmup/types.js';
 
 export type OnStopping = 'maint' | 'drain';
 
@@ -44,6 +45,11 @@ export interface ProgramRule {
   /** Warm-up for this rule; an empty `requests` list means: ready as soon as RUNNING. */
   readonly warmup: WarmupSettings;
   readonly onStopping: OnStopping;
+  /**
+   * `address = HOST:PORT` ([program:…] only): where relative warm-up paths go, instead of the address HAProxy
+   * shows for the server. Absent when not given; required for relative paths when there is no [haproxy] socket.
+   */
+  readonly address?: ProbeTarget;
 }
 
 export interface Config {
@@ -77,4 +83,6 @@ export interface Config {
   readonly rules: readonly ProgramRule[];
   /** `[warmup] concurrency`: at most this many warm-ups run at once, the others wait their turn; null: no limit. */
   readonly warmupConcurrency: number | null;
+  /** `[agent] listen`: the agent-check responder's addresses; absent without an [agent] section. */
+  readonly agent?: { readonly listen: readonly AgentAddress[] };
 }

@@ -79,7 +79,8 @@ export class Controller implements ResyncSubject {
   private readonly slots: WarmupSlots;
 
   constructor(private readonly deps: ControllerDeps) {
-    this.resync = new Resync({ rpc: deps.rpc, apis: deps.apis, log: deps.log, clock: deps.clock }, this);
+    const recorded = deps.previous === null || deps.previous === undefined ? null : new Set(Object.keys(deps.previous));
+    this.resync = new Resync({ rpc: deps.rpc, apis: deps.apis, log: deps.log, clock: deps.clock, recorded }, this);
     this.slots = new WarmupSlots(deps.config.warmupConcurrency);
   }
 
@@ -307,7 +308,8 @@ export class Controller implements ResyncSubject {
           this.transition(t, change.state, change.pid);
           break;
         case 'adopt':
-          log.info('resync: running and ready in haproxy; left ready', { process });
+          if (change.evidence === 'haproxy') log.info('resync: running and ready in haproxy; left ready', { process });
+          else log.info('resync: running and warmed by the previous listener; left ready', { process });
           t.state = 'RUNNING';
           t.pid = change.pid;
           desired.set(t.servers, 'ready', process);

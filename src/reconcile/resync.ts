@@ -24,8 +24,11 @@ export type ResyncChange =
   | { readonly kind: 'pid'; readonly key: string; readonly pid: number }
   /** Another state, or another incarnation: act as on an event. */
   | { readonly kind: 'transition'; readonly key: string; readonly state: ProcessState; readonly pid: number | null; readonly known: ProcessState | null; readonly knownPid: number | null }
-  /** Found RUNNING, first seen, and already ready in HAProxy as the previous listener left it: left ready. */
-  | { readonly kind: 'adopt'; readonly key: string; readonly pid: number | null }
+  /**
+   * Found RUNNING, first seen, and warmed by the previous listener: ready in HAProxy as it left it, or, with
+   * no socket to read (agent only), recorded in its state file as warmed with this very pid. Left ready.
+   */
+  | { readonly kind: 'adopt'; readonly key: string; readonly pid: number | null; readonly evidence: 'haproxy' | 'record' }
   /** Gone from supervisord (`update` removed it): servers to maint, forgotten. */
   | { readonly kind: 'forget'; readonly key: string };
 
@@ -91,6 +94,8 @@ export interface ResyncDeps {
   readonly apis: readonly RuntimeApi[];
   readonly log: Logger;
   readonly clock: Clock;
+  /** Namespecs the previous listener's state file has a record of; null without one. */
+  readonly recorded?: ReadonlySet<string> | null;
 }
 
 /**
@@ -183,9 +188,13 @@ export class Resync {
     for (const key of adoptable) {
       const k = known.get(key) as Known;
       const info = infos.find((i) => namespec({ group: i.group, process: i.name }) === key) as ProcessInfo;
+      // Agent only: no HAProxy to read, and warming again would answer maint meanwhile to every load
+      // balancer; the previous listener's record that it warmed this very pid is the evidence.
+      const evidence = this.deps.apis.length === 0 ? 'record' : 'haproxy';
+      const warm = evidence === 'record' ? this.deps.recorded?.has(key) === true : await this.alreadyReady(k.servers);
       changes.push(
-        (await this.alreadyReady(k.servers))
-          ? { kind: 'adopt', key, pid: info.pid }
+        warm
+          ? { kind: 'adopt', key, pid: info.pid, evidence }
           : { kind: 'transition', key, state: info.state, pid: info.pid, known: null, knownPid: null },
       );
     }

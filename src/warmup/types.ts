@@ -24,6 +24,8 @@ export interface WarmupSpec {
   readonly maxTimeMs: number | null;
   /** Each request must pass this many times in a row (a cold Zope can answer one fast page by luck). */
   readonly passes: number;
+  /** Where relative paths go when given (`address`), instead of the address HAProxy shows for the server. */
+  readonly address?: ProbeTarget;
 }
 
 /** Where relative warm-up paths are sent: the address HAProxy itself uses for the server. */

@@ -79,7 +79,8 @@ export async function warmUp(job: WarmJob, deps: WarmDeps, signal: AbortSignal):
 async function probeAll(job: WarmJob, deps: WarmDeps, signal: AbortSignal, deadline: number): Promise<WarmupOutcome> {
   const { clock, log, probe } = deps;
   const { spec } = job;
-  const targets = spec.requests.some((r) => r.startsWith('/')) ? await waitForTargets(job, deps, signal, deadline) : [];
+  const relative = spec.requests.some((r) => r.startsWith('/'));
+  const targets = !relative ? [] : spec.address !== undefined ? [spec.address] : await waitForTargets(job, deps, signal, deadline);
   signal.throwIfAborted();
   if (targets === null) {
     return { passed: false, tries: 0, elapsedMs: 0, lastError: 'haproxy never told the server address' };

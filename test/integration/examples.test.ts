@@ -108,6 +108,14 @@ describe('haproxy.cfg.example', () => {
     expect(text).toMatch(/^\s+load-server-state-from-file global$/m);
   });
 
+  it('has server lines pulling the listener\'s agent, with the agent-send string the INI example maps', async () => {
+    const text = await example('haproxy.cfg.example');
+    expect(text).toMatch(
+      /^\s+server instance1 \S+ check .*agent-check agent-addr 10\.0\.0\.5 agent-port 9707 agent-send "plone\/instance1\\n" agent-inter 1s$/m,
+    );
+    expect(await example('supervisor-haproxy.ini.example')).toMatch(/^;listen = 10\.0\.0\.5:9707$/m);
+  });
+
   it('has the admin-level, group-writable socket the other examples name', async () => {
     expect(await example('haproxy.cfg.example')).toMatch(/^\s+stats socket \/run\/haproxy\/admin\.sock mode 660 level admin group haproxy$/m);
   });

@@ -16,7 +16,9 @@
 //   SITE_PATH      the site path (and anything under it), default /site
 //   EXIT_AFTER_MS  with the file STATE_DIR/NAME.crash present at start: exit 1 this long after the port opens
 //                  (a process that dies before supervisord's startsecs), default 1000
-// Cold also while the file STATE_DIR/NAME.cold exists (a test keeps an instance cold as long as it likes).
+// Cold also while the file STATE_DIR/NAME.cold exists (a test keeps an instance cold as long as it likes),
+// and, for a process that found STATE_DIR/NAME.cold-next when its port opened, while that file exists (the
+// next process of an instance is cold while the one serving now stays warm).
 // Every visitor request appends `pid cold|warm path` to STATE_DIR/NAME.visits. `/` answers 200 at once,
 // always (the health check); GET /_counts (no header) answers this process's counts as JSON.
 // Logs go to stderr only: under supervisord, stdout may be a protocol channel.
@@ -55,9 +57,15 @@ try {
 
 const coldFile = join(cfg.dir, `${cfg.name}.cold`);
 const visitsFile = join(cfg.dir, `${cfg.name}.visits`);
+const coldNextFile = join(cfg.dir, `${cfg.name}.cold-next`);
 let warmAt = Infinity; // set once the port is open
+let bornCold = false; // set once the port is open
 const counts = { visitors: {}, probes: {} };
-const isCold = () => Date.now() < warmAt || existsSync(coldFile);
+const isCold = () => {
+  // Born cold ends for good when the file goes: the file made again is for the next process, not this one.
+  if (bornCold && !existsSync(coldNextFile)) bornCold = false;
+  return Date.now() < warmAt || existsSync(coldFile) || bornCold;
+};
 const isSite = (path) => path === cfg.sitePath || path.startsWith(`${cfg.sitePath}/`);
 
 const server = createServer((req, res) => {
@@ -95,6 +103,7 @@ setTimeout(
   () =>
     server.listen(cfg.port, '127.0.0.1', () => {
       warmAt = Date.now() + cfg.warmAfterMs;
+      bornCold = existsSync(coldNextFile);
       log(`listening on 127.0.0.1:${cfg.port} name=${cfg.name} warm_after_ms=${cfg.warmAfterMs}`);
       if (existsSync(join(cfg.dir, `${cfg.name}.crash`))) {
         setTimeout(() => {

@@ -44,6 +44,13 @@ export async function setCold(stateDir: string, name: string, cold: boolean): Pr
   else await rm(file, { force: true });
 }
 
+/** Makes the instance's next processes start cold, and keep cold until setColdNext(…, false); the running one is unaffected. */
+export async function setColdNext(stateDir: string, name: string, cold: boolean): Promise<void> {
+  const file = join(stateDir, `${name}.cold-next`);
+  if (cold) await writeFile(file, '');
+  else await rm(file, { force: true });
+}
+
 export interface Visit {
   readonly pid: number;
   readonly cold: boolean;
