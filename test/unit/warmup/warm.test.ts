@@ -31,6 +31,14 @@ describe('warmUp', () => {
     expect(await warmUp(job(), d, new AbortController().signal)).toMatchObject({ status: 'passed', tries: 1, lastError: null });
   });
 
+  it('logs that the warm-up passed, not that the server is ready: the applier logs what HAProxy accepted', async () => {
+    const { deps: d, log } = deps(async () => ({ ok: true, status: 200, ms: 1 }));
+    await warmUp(job(), d, new AbortController().signal);
+    const text = log.lines.join('');
+    expect(text).toMatch(/msg="warm-up passed" process=web1:web1 elapsed_ms=\d+ tries=1/);
+    expect(text).not.toContain('ready');
+  });
+
   it('an unexpected failure ends as failed, says why, and follows on_deadline', async () => {
     const probe: Probe = async () => {
       throw new TypeError('boom');
