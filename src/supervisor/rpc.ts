@@ -128,14 +128,6 @@ export class SupervisorRpc {
     return expectBoolean('stopProcess', await this.call('supervisor.stopProcess', [namespec, wait]));
   }
 
-  async getState(): Promise<{ statecode: number; statename: string }> {
-    const v = await this.call('supervisor.getState');
-    if (!isStruct(v) || typeof v['statecode'] !== 'number' || typeof v['statename'] !== 'string') {
-      throw new XmlRpcTransportError(`getState returned ${JSON.stringify(v)}`);
-    }
-    return { statecode: v['statecode'], statename: v['statename'] };
-  }
-
   private post(xml: string, method: string): Promise<string> {
     const where = `supervisord ${this.opts.url}`;
     const payload = Buffer.from(xml, 'utf8');
