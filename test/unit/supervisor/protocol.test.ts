@@ -169,18 +169,15 @@ describe('EventParser', () => {
     expect(event?.payload.length).toBe(MAX_PAYLOAD_CHARS);
   });
 
-  it('parses 100 000 frames, whole and in small random chunks', () => {
-    const cases = Array.from({ length: 100_000 }, (_, i) =>
+  it('parses a long stream, whole and in small random chunks', () => {
+    const cases = Array.from({ length: 10_000 }, (_, i) =>
       state(i % 2 === 0 ? 'STARTING' : 'RUNNING', `processname:app_${i % 100} groupname:café from_state:STOPPED pid:${i}`, i),
     );
+    const want = expected(cases);
     const bytes = bytesOf(cases);
-    const whole = parse([bytes]);
-    expect(whole).toHaveLength(100_000);
-    expect(whole[99_999]?.header['serial']).toBe('99999');
-    const chunked = parse(randomChunks(bytes, 99, 64));
-    expect(chunked).toHaveLength(100_000);
-    expect(chunked[99_999]).toEqual(whole[99_999]);
-  }, 20_000);
+    expect(parse([bytes])).toEqual(want);
+    expect(parse(randomChunks(bytes, 99, 64))).toEqual(want);
+  });
 });
 
 describe('EventParser on malformed input', () => {
