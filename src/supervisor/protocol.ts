@@ -19,7 +19,7 @@ export const MAX_HEADER_BYTES = 8 * 1024;
 /** State and group payloads are < 200 characters; PROCESS_LOG_* can be larger but still bounded. */
 export const MAX_PAYLOAD_CHARS = 1024 * 1024;
 
-/** Keys every header carries (protocol ver 3.0); a byte-counting reader that desyncs fails here first. */
+/** Keys every header carries (protocol ver 3.0): a frame read out of step (len miscounted) fails here. */
 const REQUIRED_KEYS = ['ver', 'serial', 'pool', 'poolserial', 'eventname', 'len'] as const;
 
 const NEWLINE = 0x0a;
