@@ -14,9 +14,8 @@ import type { ListenerSnapshot } from './reconcile/snapshot.js';
 import { parsePositional } from './config/positional.js';
 import type { Config } from './config/types.js';
 import { AppError, ConfigError, errorStack, RestartInterrupted } from './errors.js';
-import { streamLines, type LineWriter } from './lines.js';
-import { createLogger, stderrLines, type Level } from './log.js';
-import { stdinSource, stdoutSink } from './supervisor/stdio.js';
+import { createLogger, stderrLines, streamLines, type Level, type LineWriter } from './log.js';
+import { stdinSource, stdoutSink } from './supervisor/channel.js';
 import { packageVersion } from './version.js';
 import { httpProbe } from './warmup/probe.js';
 

@@ -15,7 +15,7 @@ import { DesiredState } from '../reconcile/desired.js';
 import { buildSnapshot } from '../reconcile/snapshot.js';
 import { readPreviousSnapshot, SnapshotFileWriter } from '../reconcile/snapshot-file.js';
 import { runEventChannel, type ChannelEnd, type ChunkSource, type TokenSink } from '../supervisor/channel.js';
-import type { SupervisorEvent } from '../supervisor/events.js';
+import type { SupervisorEvent } from '../supervisor/protocol.js';
 import { SupervisorRpc } from '../supervisor/rpc.js';
 import type { ProcessName } from '../supervisor/types.js';
 import { httpProbe } from '../warmup/probe.js';

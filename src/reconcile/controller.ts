@@ -7,7 +7,7 @@ import { errorText } from '../errors.js';
 import type { RuntimeApi } from '../haproxy/api.js';
 import type { ServerRef } from '../haproxy/types.js';
 import type { Logger } from '../log.js';
-import type { ProcessStateEvent, SupervisorEvent } from '../supervisor/events.js';
+import type { ProcessStateEvent, SupervisorEvent } from '../supervisor/protocol.js';
 import type { ProcessInfo } from '../supervisor/rpc.js';
 import { namespec, type ProcessName, type ProcessState } from '../supervisor/types.js';
 import type { Probe } from '../warmup/probe.js';

@@ -1,25 +1,24 @@
-// The eventlistener loop: READY, then for each frame read, decode it, acknowledge it, hand it on.
+// The eventlistener's I/O: READY, then each frame read from stdin decoded, acknowledged on stdout, handed on.
 
 import { ProtocolError } from '../errors.js';
-import { decodeEvent, type SupervisorEvent } from './events.js';
-import { ACK_AND_READY, EventParser, READY, type RawEvent } from './protocol.js';
+import { streamLines } from '../log.js';
+import { ACK_AND_READY, decodeEvent, EventParser, READY, type RawEvent, type SupervisorEvent } from './protocol.js';
 
-/** Where supervisord's bytes come from (the listener's stdin): see stdio.ts and streams.ts. */
+/** Where supervisord's bytes come from: stdin, or a stream in tests. */
 export interface ChunkSource {
-  /** Starts delivering; `data` may be handed a buffer the source reuses once it returns. */
   start(handlers: SourceHandlers): void;
   /** Stops reading for good: nothing more is delivered. */
   stop(): void;
 }
 
-export interface SourceHandlers {
-  data(chunk: Buffer | string): void;
+interface SourceHandlers {
+  data(chunk: Buffer): void;
   /** EOF: supervisord closed our stdin. */
   end(): void;
   error(err: unknown): void;
 }
 
-/** Where the protocol tokens go (the listener's stdout): nothing else is ever written to it. */
+/** Where the protocol tokens go: stdout, or a stream in tests. Nothing else is ever written to it. */
 export interface TokenSink {
   /** Called once, before any write: where failures of the output go, now or later. */
   open(onError: (err: unknown) => void): void;
@@ -34,16 +33,12 @@ export interface EventChannelOptions {
   readonly output: TokenSink;
   /**
    * Called synchronously for each event, just after it is acknowledged: decide now, do slow work later.
-   * An error thrown here is reported via onError; the event stays acknowledged.
+   * An error thrown here goes to onError; the event stays acknowledged.
    */
   readonly onEvent: (event: SupervisorEvent) => void;
-  /** Told about an event onEvent failed on. Without it the error becomes a process warning on stderr. */
-  readonly onError?: (err: unknown, event: SupervisorEvent) => void;
-  /**
-   * Told about a well-framed event whose payload does not decode (a field missing, an unknown state), after it
-   * has been acknowledged. Without it the error becomes a process warning on stderr.
-   */
-  readonly onUndecodable?: (err: unknown, raw: RawEvent) => void;
+  readonly onError: (err: unknown, event: SupervisorEvent) => void;
+  /** Told, after it is acknowledged, about a well-framed event that does not decode (a field missing, an unknown state). */
+  readonly onUndecodable: (err: unknown, raw: RawEvent) => void;
   /** Aborting it (SIGTERM) stops reading at once: no event is acknowledged or handed on after that. */
   readonly signal?: AbortSignal;
 }
@@ -85,9 +80,6 @@ export function runEventChannel(opts: EventChannelOptions): Promise<ChannelEnd> 
     const parser = new EventParser();
     let settled = false;
 
-    const warn = (what: string, err: unknown, meta: { readonly eventname?: string | undefined; readonly serial?: unknown }): void =>
-      process.emitWarning(`supervisord event ${meta.eventname ?? '?'} (serial ${String(meta.serial)}) ${what}: ${String(err)}`);
-
     const finish = (outcome: ChannelEnd | { readonly bug: unknown }): void => {
       if (settled) return;
       settled = true;
@@ -97,39 +89,35 @@ export function runEventChannel(opts: EventChannelOptions): Promise<ChannelEnd> 
       else resolve(outcome);
     };
     const onAbort = (): void => finish({ reason: 'stopped' });
+    const broken = (err: unknown): void =>
+      finish(err instanceof ProtocolError ? { reason: 'malformed', error: err } : { bug: err });
 
     /** Acknowledges one well-framed event, then hands it on decoded or reports why it does not decode. */
     const handle = (raw: RawEvent): void => {
-      let event: SupervisorEvent | null = null;
-      let undecodable: unknown = null;
+      let event: SupervisorEvent;
       try {
         event = decodeEvent(raw);
       } catch (err) {
-        undecodable = err;
-      }
-      // RESULT and the next READY in one write: supervisord 4.2.5 accepts `RESULT 2\nOKREADY\n`.
-      output.write(ACK_AND_READY);
-      if (settled) return;
-      if (event === null) {
-        if (opts.onUndecodable !== undefined) opts.onUndecodable(undecodable, raw);
-        else warn('could not be decoded', undecodable, raw.header);
+        output.write(ACK_AND_READY);
+        if (!settled) opts.onUndecodable(err, raw);
         return;
       }
+      output.write(ACK_AND_READY);
+      if (settled) return;
       try {
         opts.onEvent(event);
       } catch (err) {
-        if (opts.onError !== undefined) opts.onError(err, event);
-        else warn('not handled', err, event.meta);
+        opts.onError(err, event);
       }
     };
 
-    const data = (chunk: Buffer | string): void => {
+    const data = (chunk: Buffer): void => {
       if (settled) return;
       let frames: RawEvent[];
       try {
-        frames = parser.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
+        frames = parser.push(chunk);
       } catch (err) {
-        finish(err instanceof ProtocolError ? { reason: 'malformed', error: err } : { bug: err });
+        broken(err);
         return;
       }
       try {
@@ -147,7 +135,7 @@ export function runEventChannel(opts: EventChannelOptions): Promise<ChannelEnd> 
       try {
         parser.end();
       } catch (err) {
-        finish(err instanceof ProtocolError ? { reason: 'malformed', error: err } : { bug: err });
+        broken(err);
         return;
       }
       finish({ reason: 'eof' });
@@ -159,9 +147,76 @@ export function runEventChannel(opts: EventChannelOptions): Promise<ChannelEnd> 
     }
     signal?.addEventListener('abort', onAbort, { once: true });
     output.open((error) => finish({ reason: 'stdout-failed', error }));
-    // The listener must say READY before supervisord sends anything.
     output.write(READY);
     if (settled) return;
     input.start({ data, end, error: (error) => finish({ reason: 'stdin-failed', error }) });
   });
+}
+
+/** stdin, whatever supervisord (a pipe) or an operator (a file, a terminal) made it. */
+export function stdinSource(): ChunkSource {
+  return streamSource(process.stdin);
+}
+
+/** stdout, for protocol tokens only; wait for drained() before exiting, or the last acknowledgement may be lost. */
+export function stdoutSink(): TokenSink {
+  return streamSink(process.stdout);
+}
+
+/** Reads a Readable in flowing mode; a destroyed stream that closes without 'end' is EOF all the same. */
+export function streamSource(input: NodeJS.ReadableStream): ChunkSource {
+  let handlers: SourceHandlers | null = null;
+  const onData = (chunk: Buffer): void => handlers?.data(chunk);
+  const onEnd = (): void => {
+    const h = handlers;
+    detach();
+    h?.end();
+  };
+  const onError = (err: unknown): void => {
+    const h = handlers;
+    detach();
+    h?.error(err);
+  };
+  const detach = (): void => {
+    handlers = null;
+    input.removeListener('data', onData);
+    input.removeListener('end', onEnd);
+    input.removeListener('close', onEnd);
+    input.removeListener('error', onError);
+  };
+  return {
+    start(h) {
+      handlers = h;
+      input.on('error', onError);
+      input.on('end', onEnd);
+      input.on('close', onEnd);
+      input.on('data', onData);
+    },
+    stop() {
+      detach();
+      input.pause();
+    },
+  };
+}
+
+/** Writes to a Writable, one write per token, counted so that drained() can wait for them. */
+export function streamSink(output: NodeJS.WritableStream): TokenSink {
+  let failure: { err: unknown } | null = null;
+  let onError: (err: unknown) => void = () => {};
+  // Attached for good: stdout can still hit EPIPE after the channel has ended (supervisord gone), and an
+  // unhandled 'error' would crash the listener while it flushes HAProxy changes.
+  const lines = streamLines(output, (err) => {
+    failure ??= { err };
+    onError(err);
+  });
+  return {
+    open(handler) {
+      onError = handler;
+    },
+    write: lines.write,
+    async drained() {
+      await lines.flushed();
+      if (failure !== null) throw failure.err;
+    },
+  };
 }

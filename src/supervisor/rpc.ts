@@ -3,7 +3,7 @@
 import { request, type IncomingMessage, type RequestOptions } from 'node:http';
 import { XmlRpcTransportError } from '../errors.js';
 import { STATE_CODES, type ProcessState } from './types.js';
-import { decodeResponse, encodeCall, type XmlRpcValue } from './xmlrpc.js';
+import { decodeResponse, encodeCall, type XmlRpcParam, type XmlRpcValue } from './xmlrpc.js';
 
 export interface ProcessInfo {
   name: string;
@@ -104,7 +104,7 @@ export class SupervisorRpc {
   }
 
   /** One call; resolves to the decoded result, rejects with XmlRpcFault or XmlRpcTransportError. */
-  async call(method: string, params: readonly XmlRpcValue[] = []): Promise<XmlRpcValue> {
+  async call(method: string, params: readonly XmlRpcParam[] = []): Promise<XmlRpcValue> {
     const body = await this.post(encodeCall(method, params), method);
     return decodeResponse(body);
   }
@@ -126,14 +126,6 @@ export class SupervisorRpc {
 
   async stopProcess(namespec: string, wait = true): Promise<boolean> {
     return expectBoolean('stopProcess', await this.call('supervisor.stopProcess', [namespec, wait]));
-  }
-
-  async getState(): Promise<{ statecode: number; statename: string }> {
-    const v = await this.call('supervisor.getState');
-    if (!isStruct(v) || typeof v['statecode'] !== 'number' || typeof v['statename'] !== 'string') {
-      throw new XmlRpcTransportError(`getState returned ${JSON.stringify(v)}`);
-    }
-    return { statecode: v['statecode'], statename: v['statename'] };
   }
 
   private post(xml: string, method: string): Promise<string> {

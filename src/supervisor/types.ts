@@ -13,8 +13,6 @@ export const PROCESS_STATES = [
 
 export type ProcessState = (typeof PROCESS_STATES)[number];
 
-export type ProcessStateEventName = `PROCESS_STATE_${ProcessState}`;
-
 /** State codes of getProcessInfo / getAllProcessInfo. */
 export const STATE_CODES: Readonly<Record<number, ProcessState>> = {
   0: 'STOPPED',

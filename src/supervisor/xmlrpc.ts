@@ -10,23 +10,14 @@ export function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
 }
 
-function encodeValue(value: XmlRpcValue): string {
-  if (typeof value === 'string') return `<value><string>${escapeXml(value)}</string></value>`;
-  if (typeof value === 'boolean') return `<value><boolean>${value ? 1 : 0}</boolean></value>`;
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new TypeError(`XML-RPC cannot carry ${value}`);
-    return Number.isInteger(value) ? `<value><int>${value}</int></value>` : `<value><double>${value}</double></value>`;
-  }
-  if (Array.isArray(value)) return `<value><array><data>${value.map(encodeValue).join('')}</data></array></value>`;
-  const members = Object.entries(value)
-    .map(([k, v]) => `<member><name>${escapeXml(k)}</name>${encodeValue(v)}</member>`)
-    .join('');
-  return `<value><struct>${members}</struct></value>`;
-}
+/** What the listener and its commands send: namespecs, and startProcess / stopProcess's wait flag. */
+export type XmlRpcParam = string | boolean;
 
 /** The request body of one call, in the shape supervisorctl (Python xmlrpc.client) sends. */
-export function encodeCall(method: string, params: readonly XmlRpcValue[]): string {
-  const ps = params.map((p) => `<param>${encodeValue(p)}</param>`).join('');
+export function encodeCall(method: string, params: readonly XmlRpcParam[]): string {
+  const ps = params
+    .map((p) => `<param><value>${typeof p === 'string' ? `<string>${escapeXml(p)}</string>` : `<boolean>${p ? 1 : 0}</boolean>`}</value></param>`)
+    .join('');
   return `<?xml version="1.0"?>\n<methodCall><methodName>${escapeXml(method)}</methodName><params>${ps}</params></methodCall>`;
 }
 

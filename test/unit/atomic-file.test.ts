@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeFileAtomic } from '../../src/atomic-file.js';
 import { writeServerStateFile } from '../../src/haproxy/state-file.js';
-import { memoryLogger } from '../../src/log.js';
+import { memoryLogger } from '../support/log.js';
 import { buildSnapshot } from '../../src/reconcile/snapshot.js';
 import { SnapshotFileWriter } from '../../src/reconcile/snapshot-file.js';
 

@@ -6,7 +6,7 @@ import { parseAgentAddress } from '../../../src/agent/address.js';
 import { checkAgentAddress, isAgentAnswer } from '../../../src/agent/look.js';
 import { AgentServer } from '../../../src/agent/server.js';
 import { systemClock } from '../../../src/clock.js';
-import { memoryLogger } from '../../../src/log.js';
+import { memoryLogger } from '../../support/log.js';
 
 const servers: Server[] = [];
 const sockets: import('node:net').Socket[] = [];

@@ -8,7 +8,7 @@ import { NO_CHANGE } from '../../../src/agent/answers.js';
 import { AgentServer, type AgentLimits } from '../../../src/agent/server.js';
 import type { Clock } from '../../../src/clock.js';
 import type { AdminState, ServerRef } from '../../../src/haproxy/types.js';
-import { memoryLogger } from '../../../src/log.js';
+import { memoryLogger } from '../../support/log.js';
 import { chunkings } from '../../support/frames.js';
 
 /** Time that moves only when a test says so. */

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AgentAnswers } from '../../../src/agent/answers.js';
 import { systemClock } from '../../../src/clock.js';
 import { parseConfig } from '../../../src/config/parse.js';
-import { memoryLogger } from '../../../src/log.js';
+import { memoryLogger } from '../../support/log.js';
 import { Controller } from '../../../src/reconcile/controller.js';
 import { DesiredState } from '../../../src/reconcile/desired.js';
 import type { ProcessSnapshot } from '../../../src/reconcile/snapshot.js';

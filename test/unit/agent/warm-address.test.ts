@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/clock.js';
-import { memoryLogger } from '../../../src/log.js';
+import { memoryLogger } from '../../support/log.js';
 import type { Probe } from '../../../src/warmup/probe.js';
 import type { WarmupSpec } from '../../../src/warmup/spec.js';
 import { warmUp } from '../../../src/warmup/warm.js';

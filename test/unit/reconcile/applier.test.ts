@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../../src/clock.js';
-import { memoryLogger } from '../../../src/log.js';
+import { memoryLogger } from '../../support/log.js';
 import { SocketApplier } from '../../../src/reconcile/applier.js';
 import { DesiredState } from '../../../src/reconcile/desired.js';
 import { FakeHaproxy } from './fake-haproxy.js';

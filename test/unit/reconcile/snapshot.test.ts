@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readListenerFile } from '../../../src/commands/listener-file.js';
-import { memoryLogger } from '../../../src/log.js';
+import { memoryLogger } from '../../support/log.js';
 import { buildSnapshot, parseSnapshot, type ProcessSnapshot } from '../../../src/reconcile/snapshot.js';
 import { SnapshotFileWriter } from '../../../src/reconcile/snapshot-file.js';
 

@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../../src/clock.js';
 import { parseConfig } from '../../../src/config/parse.js';
-import { memoryLogger } from '../../../src/log.js';
+import { memoryLogger } from '../../support/log.js';
 import { Controller } from '../../../src/reconcile/controller.js';
 import { DesiredState } from '../../../src/reconcile/desired.js';
 import { stopgapChanges, type Candidate } from '../../../src/reconcile/never-empty.js';
-import type { ProcessStateEvent } from '../../../src/supervisor/events.js';
+import type { ProcessStateEvent } from '../../../src/supervisor/protocol.js';
 import type { ProcessState } from '../../../src/supervisor/types.js';
 import type { Probe, ProbeResult } from '../../../src/warmup/probe.js';
 import { WarmupSlots } from '../../../src/warmup/slots.js';

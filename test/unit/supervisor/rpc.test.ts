@@ -117,10 +117,10 @@ describe('SupervisorRpc over a unix socket', () => {
   });
 
   it('sends HTTP Basic credentials when a username is set', async () => {
-    handler = (_s, res) => xmlOk(res, responseXml({ statecode: 1, statename: 'RUNNING' }));
-    expect(await rpc({ username: 'alice', password: 'secret' }).getState()).toEqual({ statecode: 1, statename: 'RUNNING' });
+    handler = (_s, res) => xmlOk(res, responseXml([]));
+    expect(await rpc({ username: 'alice', password: 'secret' }).getAllProcessInfo()).toEqual([]);
     expect(seen[0]?.headers['authorization']).toBe(`Basic ${Buffer.from('alice:secret').toString('base64')}`);
-    expect(seen[0]?.body).toBe(encodeCall('supervisor.getState', []));
+    expect(seen[0]?.body).toBe(encodeCall('supervisor.getAllProcessInfo', []));
   });
 
   it('sends a Content-Length in bytes for a non-ASCII namespec', async () => {
@@ -198,7 +198,7 @@ describe('SupervisorRpc over a unix socket', () => {
       res.writeHead(400, { 'Content-Type': 'text/html' });
       res.end('<html>Bad Request</html>');
     };
-    const e = await rejection(rpc().call('supervisor.getState'));
+    const e = await rejection(rpc().getAllProcessInfo());
     expect(e).toBeInstanceOf(XmlRpcTransportError);
     expect(e.message).toMatch(/HTTP 400/);
     expect(e.message).not.toMatch(/SUPERVISOR_USERNAME/);
@@ -206,7 +206,7 @@ describe('SupervisorRpc over a unix socket', () => {
 
   it('a server that never answers times out as a transport error', async () => {
     handler = () => undefined;
-    const e = await rejection(rpc({ timeoutMs: 150 }).getState());
+    const e = await rejection(rpc({ timeoutMs: 150 }).getAllProcessInfo());
     expect(e).toBeInstanceOf(XmlRpcTransportError);
     expect(e.message).toMatch(/no answer within 150 ms/);
   });
@@ -216,13 +216,13 @@ describe('SupervisorRpc over a unix socket', () => {
       res.writeHead(200, { 'Content-Type': 'text/xml' });
       res.write("<?xml version='1.0'?>\n<methodResponse>\n");
     };
-    const e = await rejection(rpc({ timeoutMs: 150 }).getState());
+    const e = await rejection(rpc({ timeoutMs: 150 }).getAllProcessInfo());
     expect(e).toBeInstanceOf(XmlRpcTransportError);
     expect(e.message).toMatch(/no answer within 150 ms/);
   });
 
   it('a missing socket is a transport error', async () => {
-    const e = await rejection(rpc({ url: `unix://${join(dir, 'nope.sock')}` }).getState());
+    const e = await rejection(rpc({ url: `unix://${join(dir, 'nope.sock')}` }).getAllProcessInfo());
     expect(e).toBeInstanceOf(XmlRpcTransportError);
     expect(e.message).toMatch(/ENOENT/);
   });
