@@ -6,7 +6,7 @@ import { systemClock } from './clock.js';
 import { check } from './commands/check.js';
 import { liveHaproxies, liveSupervisor } from './commands/connect.js';
 import { listen } from './commands/listen.js';
-import { readListenerFile } from './commands/listener-file.js';
+import { readListenerFile } from './commands/find-listener.js';
 import { restart } from './commands/restart.js';
 import { status } from './commands/status.js';
 import { loadConfig } from './config/load.js';

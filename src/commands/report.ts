@@ -7,9 +7,9 @@ import type { StatRow } from '../haproxy/replies.js';
 import type { ProcessInfo } from '../supervisor/rpc.js';
 import { namespec, type ProcessState } from '../supervisor/types.js';
 import { serverKey, type ServerRef } from '../haproxy/types.js';
-import type { ListenerSnapshot, ProcessSnapshot } from '../reconcile/snapshot.js';
+import type { ProcessSnapshot } from '../reconcile/snapshot.js';
 import { agreement, inService, type Agreement, type Verdict } from './agreement.js';
-import type { ListenerFinding } from './find-listener.js';
+import type { ListenerFinding, ListenerView } from './find-listener.js';
 
 /** What a command needs of one server's `show stat` row. */
 export type ServerStat = Pick<StatRow, 'proxy' | 'server' | 'status' | 'scur' | 'qcur'>;
@@ -25,15 +25,6 @@ export interface ServerView {
   readonly sessions: number | null;
   readonly agrees: Agreement;
   readonly note: string;
-}
-
-/** What `status` found of the listener's state file. */
-export interface ListenerView {
-  readonly stateFile: string;
-  readonly snapshot: ListenerSnapshot | null;
-  /** Whether the pid that wrote the file still runs. */
-  readonly running: boolean;
-  readonly error: string | null;
 }
 
 export interface ProcessView {

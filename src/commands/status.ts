@@ -3,11 +3,10 @@
 import { askAll, mappedServers } from '../agent/look.js';
 import { errorText } from '../errors.js';
 import type { Config } from '../config/types.js';
-import { readListenerFile } from './listener-file.js';
-import { locateListener } from './locate-listener.js';
-import type { ListenerFinding } from './find-listener.js';
+
+import { locateListener, readListenerFile, type ListenerFinding, type ListenerView } from './find-listener.js';
 import { statsOfAll, type LiveHaproxy, type LiveSupervisor } from './live.js';
-import { buildReport, renderTable, reportJson, type ListenerView, type SocketStats } from './report.js';
+import { buildReport, renderTable, reportJson, type SocketStats } from './report.js';
 import type { ProcessInfo } from '../supervisor/rpc.js';
 
 export interface StatusDeps {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildReport, formatUptime, formatWarmup, renderTable, reportJson, type ListenerView, type SocketStats } from '../../../src/commands/report.js';
+import type { ListenerView } from '../../../src/commands/find-listener.js';
+import { buildReport, formatUptime, formatWarmup, renderTable, reportJson, type SocketStats } from '../../../src/commands/report.js';
 import { buildSnapshot, type ProcessSnapshot } from '../../../src/reconcile/snapshot.js';
 import { config, info, stat } from './fixtures.js';
 
