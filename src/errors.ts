@@ -17,6 +17,15 @@ export type ErrorCode =
 /** The message of anything thrown, for logs and error texts. */
 export const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
+/**
+ * Text as an error message or log line shows it: JSON-escaped, so control characters and junk cannot break
+ * the line, and cut after `max` characters (whole code points) with an ellipsis.
+ */
+export function quote(text: string, max = 80): string {
+  const chars = [...text];
+  return chars.length <= max ? JSON.stringify(text) : `${JSON.stringify(chars.slice(0, max).join(''))}…`;
+}
+
 /** The stack of anything thrown, else its text: for errors nobody expected (a log line quotes the newlines). */
 export const errorStack = (err: unknown): string => (err instanceof Error ? (err.stack ?? err.message) : String(err));
 

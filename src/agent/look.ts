@@ -1,7 +1,7 @@
 // What `check` and `status` learn from the agent: whether its address answers or can be bound, and its answers.
 
 import { createServer } from 'node:net';
-import { errorText } from '../errors.js';
+import { errorText, quote } from '../errors.js';
 import type { Config } from '../config/types.js';
 import { resolveProcess } from '../config/resolve.js';
 import { serverKey, type ServerRef } from '../haproxy/types.js';
@@ -38,7 +38,7 @@ export async function checkAgentAddress(address: AgentAddress, sample: ServerRef
   try {
     const line = await askAgent(address, ref, ASK_TIMEOUT_MS);
     if (!isAgentAnswer(line)) {
-      return { verdict: 'FAIL', detail: `something else answers there: ${JSON.stringify(line.slice(0, 80))}` };
+      return { verdict: 'FAIL', detail: `something else answers there: ${quote(line)}` };
     }
     return { verdict: 'ok', detail: `answers ${serverKey(ref)} → ${line}` };
   } catch (err) {

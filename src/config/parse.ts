@@ -1,8 +1,8 @@
 // The INI contract read into a validated Config (pure): every problem is a ConfigError naming file, section and key.
 
 import { parse as parseIni } from 'ini';
-import { parseAgentAddresses } from '../agent/address.js';
-import { ConfigError, errorText } from '../errors.js';
+import { parseAgentAddress } from '../agent/address.js';
+import { ConfigError, errorText, quote } from '../errors.js';
 import { parseSocketAddress } from '../haproxy/address.js';
 import { isValidName } from '../haproxy/commands.js';
 import type { SocketAddress } from '../haproxy/types.js';
@@ -69,7 +69,7 @@ export function parseConfig(text: string, file: string, env: Env): Config {
 
   // Checked in the order an operator reads the file: [haproxy], [supervisor], [warmup], then the programs.
   const a = new Reader(file, 'agent', named.get('agent'), AGENT_KEYS);
-  const agent = named.has('agent') ? { listen: a.required('listen', parseAgentAddresses) } : null;
+  const agent = named.has('agent') ? { listen: a.required('listen', (v) => parseAddressList(v, parseAgentAddress)) } : null;
   const h = new Reader(file, 'haproxy', named.get('haproxy'), HAPROXY_KEYS);
   // With [agent], HAProxy may know the listener only through agent-check: no socket at all.
   const sockets = agent === null ? h.required('socket', parseSockets) : h.optional('socket', parseSockets, []);
@@ -206,7 +206,7 @@ function splitSections(text: string, file: string): RawSection[] {
       }
       const m = /^\s*\[([^\]]*)\]\s*(?:[;#].*)?$/.exec(line);
       if (m === null) {
-        throw new ConfigError(file, null, null, `line ${no}: malformed section header ${JSON.stringify(line.trim())}`);
+        throw new ConfigError(file, null, null, `line ${no}: malformed section header ${quote(line.trim())}`);
       }
       const name = (m[1] as string).trim();
       if (name === '') throw new ConfigError(file, null, null, `line ${no}: empty section name []`);
@@ -227,7 +227,7 @@ function keysOf(file: string, section: RawSection): Map<string, string> {
     if (t === '' || t.startsWith(';') || t.startsWith('#')) continue;
     // ini turns a line without "=" into `key = true`; a wrapped value's second line would become a key.
     if (t.indexOf('=') <= 0) {
-      throw new ConfigError(file, section.name, null, `line ${no}: expected "key = value", got ${JSON.stringify(t)}`);
+      throw new ConfigError(file, section.name, null, `line ${no}: expected "key = value", got ${quote(t)}`);
     }
     const key = t.slice(0, t.indexOf('=')).trim();
     const glued = gluedComment(t.slice(t.indexOf('=') + 1).trim());
@@ -303,13 +303,17 @@ class Reader {
     return this.wrap(key, () => parse(text));
   }
 
-  /** Runs a value parser, turning its plain Error into a ConfigError for this section and key. */
   wrap<T>(key: string, fn: () => T): T {
-    try {
-      return fn();
-    } catch (err) {
-      throw new ConfigError(this.file, this.section, key, errorText(err));
-    }
+    return inKey(this.file, this.section, key, fn);
+  }
+}
+
+/** Runs a parser of plain Errors, turning what it throws into a ConfigError naming file, section and key. */
+export function inKey<T>(file: string, section: string | null, key: string | null, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw new ConfigError(file, section, key, errorText(err));
   }
 }
 
@@ -329,7 +333,7 @@ export function parseProgramName(name: string): Extract<ProcessMatch, { kind: 'p
   for (const part of parts) {
     if (!SUPERVISOR_NAME_RE.test(part)) {
       throw new Error(
-        `${JSON.stringify(part)} is not a supervisord name (non-empty, no spaces, no ':' except between group and process)`,
+        `${quote(part)} is not a supervisord name (non-empty, no spaces, no ':' except between group and process)`,
       );
     }
   }
@@ -339,16 +343,9 @@ export function parseProgramName(name: string): Extract<ProcessMatch, { kind: 'p
 }
 
 function sectionMatch(file: string, section: string): ProcessMatch {
-  const wrap = <T>(fn: () => T): T => {
-    try {
-      return fn();
-    } catch (err) {
-      throw new ConfigError(file, section, null, (err as Error).message);
-    }
-  };
-  if (section.startsWith('program:')) return wrap(() => parseProgramName(section.slice('program:'.length)));
+  if (section.startsWith('program:')) return inKey(file, section, null, () => parseProgramName(section.slice('program:'.length)));
   if (section.startsWith('group:')) {
-    return wrap((): ProcessMatch => {
+    return inKey(file, section, null, (): ProcessMatch => {
       const group = parseProgramName(section.slice('group:'.length));
       if (group.group !== null) throw new Error('expected [group:NAME], without a process');
       return { kind: 'group', group: group.process };
@@ -368,14 +365,14 @@ function sectionMatch(file: string, section: string): ProcessMatch {
 /** Comma-separated items, trimmed; an empty item is most likely a lost name, so it is an error. */
 export function splitList(text: string, separator: RegExp | string = ','): string[] {
   const items = text.split(separator).map((s) => s.trim());
-  if (items.some((s) => s === '')) throw new Error(`empty entry in ${JSON.stringify(text)}`);
+  if (items.some((s) => s === '')) throw new Error(`empty entry in ${quote(text)}`);
   return items;
 }
 
 /** A file path the listener and the operator commands agree on whatever their working directory. */
 export function parseAbsolutePath(text: string): string {
   if (!text.startsWith('/')) throw new Error(`'${text}': expected an absolute path`);
-  if (/[\x00-\x1f]/.test(text)) throw new Error(`${JSON.stringify(text)}: control characters in a path`);
+  if (/[\x00-\x1f]/.test(text)) throw new Error(`${quote(text)}: control characters in a path`);
   return text;
 }
 
@@ -422,13 +419,18 @@ function upTo(maxMs: number): (text: string) => number {
 
 /** Stats sockets, comma-separated; each a unix path or tcp://host:port (parseSocketAddress decides). */
 export function parseSockets(text: string): SocketAddress[] {
-  const sockets = splitList(text).map((item) => parseSocketAddress(item));
+  return parseAddressList(text, parseSocketAddress);
+}
+
+/** Addresses, comma-separated, none twice (as their labels tell: the same address written two ways is one). */
+export function parseAddressList<T extends { readonly label: string }>(text: string, parseItem: (item: string) => T): T[] {
+  const out = splitList(text).map((item) => parseItem(item));
   const labels = new Set<string>();
-  for (const s of sockets) {
-    if (labels.has(s.label)) throw new Error(`${s.label} is listed twice`);
-    labels.add(s.label);
+  for (const a of out) {
+    if (labels.has(a.label)) throw new Error(`${a.label} is listed twice`);
+    labels.add(a.label);
   }
-  return sockets;
+  return out;
 }
 
 /**
@@ -464,7 +466,7 @@ export function supervisorUrlFromEnv(env: Env): string | null {
   try {
     return parseSupervisorUrl(url);
   } catch (err) {
-    throw new Error(`from $SUPERVISOR_SERVER_URL: ${(err as Error).message}`);
+    throw new Error(`from $SUPERVISOR_SERVER_URL: ${errorText(err)}`);
   }
 }
 
@@ -605,7 +607,7 @@ export function parseServerTemplates(text: string, names: TemplateNames): string
       const filled = substituteTemplate(part, names);
       if (!isValidName(filled)) {
         throw new Error(
-          `'${item}': ${what} ${JSON.stringify(filled)} is not a valid HAProxy name (letters, digits and _ . : - only)`,
+          `'${item}': ${what} ${quote(filled)} is not a valid HAProxy name (letters, digits and _ . : - only)`,
         );
       }
     }

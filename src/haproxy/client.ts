@@ -1,7 +1,7 @@
 // The one module that opens HAProxy stats-socket connections: one command per connection, bounded in time.
 
 import { connect, type Socket } from 'node:net';
-import { errorText, HaproxyCommandError, HaproxyConnectError, HaproxyReplyError } from '../errors.js';
+import { errorText, HaproxyCommandError, HaproxyConnectError, HaproxyReplyError, quote } from '../errors.js';
 import type { RuntimeApi, ServersStateDump } from './api.js';
 import * as commands from './commands.js';
 import { Semaphore } from './limit.js';
@@ -59,7 +59,7 @@ export class HaproxyClient implements RuntimeApi {
     try {
       commands.checkLine(command);
     } catch (err) {
-      throw this.notSent(commands.preview(command), err);
+      throw this.notSent(quote(command), err);
     }
     return this.slots.use(() => this.exchange(command));
   }
@@ -70,7 +70,7 @@ export class HaproxyClient implements RuntimeApi {
     try {
       command = commands.setServerState(ref, state);
     } catch (err) {
-      throw this.notSent(commands.preview(`set server ${serverKey(ref)} state ${state}`), err);
+      throw this.notSent(quote(`set server ${serverKey(ref)} state ${state}`), err);
     }
     const reply = await this.send(command);
     this.checkComplete(command, reply);
@@ -120,7 +120,7 @@ export class HaproxyClient implements RuntimeApi {
         }
       } catch (err) {
         if (err instanceof HaproxyReplyError) {
-          throw new HaproxyReplyError(`haproxy ${this.label}: '${commands.preview(line)}': ${err.message}`);
+          throw new HaproxyReplyError(`haproxy ${this.label}: '${quote(line)}': ${err.message}`);
         }
         throw err;
       }
@@ -158,7 +158,7 @@ export class HaproxyClient implements RuntimeApi {
     try {
       command = build();
     } catch (err) {
-      throw this.notSent(commands.preview(intended.trim()), err);
+      throw this.notSent(quote(intended.trim()), err);
     }
     const reply = await this.send(command);
     this.checkComplete(command, reply);

@@ -6,7 +6,6 @@ import {
   MAX_LINE_BYTES,
   MAX_NAME_LENGTH,
   NAME_PATTERN,
-  preview,
   setServerState,
   showInfo,
   showServersState,
@@ -129,13 +128,6 @@ describe('checkLine', () => {
     expect(() => checkLine('é'.repeat(600))).toThrow('1200 bytes');
     // HAProxy wedged a CLI slot for good on lines near 16 KB.
     expect(() => checkLine('x'.repeat(16_300))).toThrow(/bytes, more than/);
-  });
-});
-
-describe('preview', () => {
-  it('escapes and cuts', () => {
-    expect(preview('a\nb')).toBe('"a\\nb"');
-    expect(preview('x'.repeat(100), 10)).toBe(`"${'x'.repeat(10)}"… (100 chars)`);
   });
 });
 
