@@ -1,6 +1,6 @@
 // Every error the product raises, each with a stable code a caller or a log line can match on.
 
-export type ErrorCode =
+type ErrorCode =
   | 'CONFIG'
   | 'USAGE'
   | 'PROTOCOL'

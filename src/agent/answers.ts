@@ -50,7 +50,7 @@ export class AgentAnswers {
 /** Why a request got no decision; each a distinct value of the log line's `why`. */
 export type Refusal = 'unknown' | 'empty' | 'malformed' | 'too-long' | 'timeout' | 'too-many-connections';
 
-export interface Reply {
+interface Reply {
   /** The line written back, newline included. */
   readonly text: string;
   readonly state: AdminState | null;

@@ -25,7 +25,7 @@ export function mappedServers(config: Config, infos: readonly ProcessInfo[]): Se
 /** An answer the agent can give: a decision, or the line that changes nothing. */
 export const isAgentAnswer = (line: string): boolean => line === 'ready' || line === 'drain' || line === 'maint' || line.startsWith('#');
 
-export type AddressCheck =
+type AddressCheck =
   | { readonly verdict: 'ok'; readonly detail: string }
   | { readonly verdict: 'WARN' | 'FAIL'; readonly detail: string };
 

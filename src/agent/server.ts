@@ -29,9 +29,9 @@ export interface AgentLimits {
  * hold: 256 connections, each with at most 512 characters of line, plus the one read chunk (64 KiB at most)
  * that split2 looks at before it finds the line too long and the connection is cut.
  */
-export const DEFAULT_LIMITS: AgentLimits = { maxLine: MAX_LINE, connectionMs: 2000, maxConnections: 256, logPerMinute: 10 };
+const DEFAULT_LIMITS: AgentLimits = { maxLine: MAX_LINE, connectionMs: 2000, maxConnections: 256, logPerMinute: 10 };
 
-export interface AgentServerOptions {
+interface AgentServerOptions {
   readonly addresses: readonly AgentAddress[];
   /** The current answer for a server, null when there is none (see AgentAnswers). */
   readonly lookup: (ref: ServerRef) => AdminState | null;
@@ -41,7 +41,7 @@ export interface AgentServerOptions {
 }
 
 /** Counters, for the bench and for tests. */
-export interface AgentCounts {
+interface AgentCounts {
   answered: number;
   refused: number;
 }

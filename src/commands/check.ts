@@ -22,7 +22,7 @@ import { type LiveHaproxy, type LiveSupervisor } from './live.js';
 /** WARN: worth acting on, but the config is usable (exit 0), e.g. no listener runs yet. */
 export type Finding = { readonly verdict: 'ok' | 'FAIL' | 'WARN' | 'skip'; readonly subject: string; readonly detail: string };
 
-export interface CheckDeps {
+interface CheckDeps {
   readonly config: Config;
   readonly haproxies: readonly LiveHaproxy[];
   /** null when neither the config nor $SUPERVISOR_SERVER_URL names supervisord. */
@@ -40,7 +40,7 @@ export interface CheckDeps {
   readonly userOfSection?: (infos: readonly ProcessInfo[]) => Who | null;
 }
 
-export const renderFinding = (f: Finding): string => `${f.verdict.padEnd(4)} ${f.subject}: ${f.detail}`;
+const renderFinding = (f: Finding): string => `${f.verdict.padEnd(4)} ${f.subject}: ${f.detail}`;
 
 /** Exit 0 when every finding is ok, 1 when a live check failed (config errors never get this far: exit 2). */
 export async function check(deps: CheckDeps): Promise<number> {

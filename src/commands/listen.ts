@@ -20,7 +20,7 @@ import { SupervisorRpc } from '../supervisor/rpc.js';
 import type { ProcessName } from '../supervisor/types.js';
 import { httpProbe } from '../warmup/probe.js';
 
-export interface ListenOptions {
+interface ListenOptions {
   readonly config: Config;
   readonly dryRun: boolean;
   readonly log: Logger;

@@ -48,7 +48,7 @@ function userName(uid: number): string {
 }
 
 /** One INI section of supervisord's config: its name and its keys (last one wins, as configparser). */
-export interface ConfSection {
+interface ConfSection {
   readonly name: string;
   readonly keys: ReadonlyMap<string, string>;
 }

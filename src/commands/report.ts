@@ -16,7 +16,7 @@ export type ServerStat = Pick<StatRow, 'proxy' | 'server' | 'status' | 'scur' | 
 
 export type SocketStats = { readonly ok: true; readonly rows: readonly ServerStat[] } | { readonly ok: false; readonly error: string };
 
-export interface ServerView {
+interface ServerView {
   readonly backend: string;
   readonly server: string;
   readonly socket: string;
@@ -27,7 +27,7 @@ export interface ServerView {
   readonly note: string;
 }
 
-export interface ProcessView {
+interface ProcessView {
   readonly name: string;
   readonly group: string;
   readonly process: string;
@@ -40,7 +40,7 @@ export interface ProcessView {
   readonly servers: readonly ServerView[];
 }
 
-export interface StatusReport {
+interface StatusReport {
   readonly processes: readonly ProcessView[];
   readonly sockets: readonly { readonly socket: string; readonly reachable: boolean; readonly error: string | null }[];
   readonly listener: ListenerView | null;

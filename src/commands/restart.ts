@@ -15,7 +15,7 @@ import { type LiveHaproxy, type LiveSupervisor } from './live.js';
 import type { ServerStat } from './report.js';
 import { nameOf, selectProcesses } from './select.js';
 
-export interface RestartDeps {
+interface RestartDeps {
   readonly config: Config;
   readonly haproxies: readonly LiveHaproxy[];
   readonly supervisor: LiveSupervisor;

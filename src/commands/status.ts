@@ -9,7 +9,7 @@ import { statsOfAll, type LiveHaproxy, type LiveSupervisor } from './live.js';
 import { buildReport, renderTable, reportJson, type SocketStats } from './report.js';
 import type { ProcessInfo } from '../supervisor/rpc.js';
 
-export interface StatusDeps {
+interface StatusDeps {
   readonly config: Config;
   readonly haproxies: readonly LiveHaproxy[];
   readonly supervisor: Pick<LiveSupervisor, 'getAllProcessInfo'>;

@@ -135,7 +135,7 @@ function checkRelativeWarmup(file: string, rule: ProgramRule, address: ProbeTarg
  * `address = HOST:PORT` of one process: a host name, IPv4 address or bracketed IPv6 address. Refused in a
  * [group:…] section, whose processes listen on different ports.
  */
-export function parseProbeAddress(text: string, match: ProcessMatch): ProbeTarget {
+function parseProbeAddress(text: string, match: ProcessMatch): ProbeTarget {
   if (match.kind === 'group') {
     throw new Error(
       "a group's processes listen on different ports: give each its own [program:GROUP:PROCESS] section with address, " +
@@ -363,14 +363,14 @@ function sectionMatch(file: string, section: string): ProcessMatch {
 // Values: each parser throws a plain Error saying what is wrong; the Reader adds file, section and key.
 
 /** Comma-separated items, trimmed; an empty item is most likely a lost name, so it is an error. */
-export function splitList(text: string, separator: RegExp | string = ','): string[] {
+function splitList(text: string, separator: RegExp | string = ','): string[] {
   const items = text.split(separator).map((s) => s.trim());
   if (items.some((s) => s === '')) throw new Error(`empty entry in ${quote(text)}`);
   return items;
 }
 
 /** A file path the listener and the operator commands agree on whatever their working directory. */
-export function parseAbsolutePath(text: string): string {
+function parseAbsolutePath(text: string): string {
   if (!text.startsWith('/')) throw new Error(`'${text}': expected an absolute path`);
   if (/[\x00-\x1f]/.test(text)) throw new Error(`${quote(text)}: control characters in a path`);
   return text;
@@ -380,7 +380,7 @@ export function parseAbsolutePath(text: string): string {
  * One path per socket, in the order of `socket`; an empty item for a socket that has none (another socket
  * of the same HAProxy, or a remote one: the file must be on the host where that HAProxy runs).
  */
-export function parseStateFiles(text: string, sockets: number): (string | null)[] {
+function parseStateFiles(text: string, sockets: number): (string | null)[] {
   const items = text.split(',').map((item) => item.trim());
   if (items.length !== sockets) {
     throw new Error(`${items.length} item(s) for ${sockets} socket(s): give one per socket, in the order of socket (empty for none)`);
@@ -391,7 +391,7 @@ export function parseStateFiles(text: string, sockets: number): (string | null)[
   return paths;
 }
 
-export function parsePositiveDuration(text: string): number {
+function parsePositiveDuration(text: string): number {
   const ms = parseDuration(text);
   if (ms <= 0) throw new Error(`'${text}': must be longer than 0`);
   return ms;
@@ -401,12 +401,12 @@ export function parsePositiveDuration(text: string): number {
  * Upper bounds of the durations. Beyond them a value is a slip (`2m` for `2s`) that would make the
  * listener wait that long where it should act: on a stalled HAProxy, on a silent supervisord.
  */
-export const MAX_HAPROXY_TIMEOUT_MS = 60_000;
-export const MAX_HEARTBEAT_MS = 60_000;
-export const MAX_SUPERVISOR_TIMEOUT_MS = 60_000;
-export const MAX_WARMUP_INTERVAL_MS = 5 * 60_000;
-export const MAX_WARMUP_TIMEOUT_MS = 10 * 60_000;
-export const MAX_WARMUP_DEADLINE_MS = 24 * 60 * 60_000;
+const MAX_HAPROXY_TIMEOUT_MS = 60_000;
+const MAX_HEARTBEAT_MS = 60_000;
+const MAX_SUPERVISOR_TIMEOUT_MS = 60_000;
+const MAX_WARMUP_INTERVAL_MS = 5 * 60_000;
+const MAX_WARMUP_TIMEOUT_MS = 10 * 60_000;
+const MAX_WARMUP_DEADLINE_MS = 24 * 60 * 60_000;
 
 /** A positive duration of at most maxMs. */
 function upTo(maxMs: number): (text: string) => number {
@@ -437,7 +437,7 @@ export function parseAddressList<T extends { readonly label: string }>(text: str
  * supervisord's XML-RPC endpoint: unix:///absolute/path or http://host:port[/path], the two forms
  * SUPERVISOR_SERVER_URL takes (http:// when supervisord has only an inet_http_server). Returned as given.
  */
-export function parseSupervisorUrl(text: string): string {
+function parseSupervisorUrl(text: string): string {
   const expected = `'${text}': expected unix:///path/to/supervisor.sock or http://host:port`;
   if (/\s/.test(text)) throw new Error(expected);
   if (text.startsWith('unix://')) {
@@ -487,13 +487,13 @@ export function parseExpect(text: string): StatusRange[] {
   });
 }
 
-export function parseOnDeadline(text: string): OnDeadline {
+function parseOnDeadline(text: string): OnDeadline {
   if (text === 'maint' || text === 'ready') return text;
   throw new Error(`'${text}': expected maint or ready`);
 }
 
 /** A whole number ≥ 1 ("4"); throws a plain Error. */
-export function parsePositiveInteger(text: string): number {
+function parsePositiveInteger(text: string): number {
   if (!/^\d+$/.test(text.trim()) || Number(text) < 1 || Number(text) > 1_000_000) {
     throw new Error(`'${text}': expected a whole number from 1 to 1000000`);
   }
@@ -501,14 +501,14 @@ export function parsePositiveInteger(text: string): number {
 }
 
 /** yes/no in the spellings supervisord's own config accepts (true/false, on/off, 1/0); throws a plain Error. */
-export function parseBoolean(text: string): boolean {
+function parseBoolean(text: string): boolean {
   const t = text.trim().toLowerCase();
   if (['yes', 'true', 'on', '1'].includes(t)) return true;
   if (['no', 'false', 'off', '0'].includes(t)) return false;
   throw new Error(`'${text}': expected yes or no`);
 }
 
-export function parseOnStopping(text: string): OnStopping {
+function parseOnStopping(text: string): OnStopping {
   if (text === 'maint' || text === 'drain') return text;
   throw new Error(`'${text}': expected maint or drain`);
 }
@@ -567,7 +567,7 @@ export function parseHeaders(text: string): [string, string][] {
 const TEMPLATE_RE = /%\(([^)]*)\)(.?)/g;
 const TEMPLATES = ['process_name', 'group_name', 'program_name'] as const;
 
-export interface TemplateNames {
+interface TemplateNames {
   readonly process: string;
   readonly group: string;
 }

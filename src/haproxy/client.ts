@@ -17,7 +17,7 @@ import {
 } from './replies.js';
 import { serverKey, type AdminState, type ServerRef, type SocketAddress } from './types.js';
 
-export interface HaproxyClientOptions {
+interface HaproxyClientOptions {
   /** Bound on one command: connect, send and the whole reply. */
   readonly timeoutMs: number;
   /** Connections this client may hold open at once (default 2); HAProxy serves 10 in all. */

@@ -277,7 +277,7 @@ export function isNewProcess(was: ProcessIdentity, now: ProcessIdentity): boolea
 export const describeProcess = (id: ProcessIdentity): string => `pid ${id.pid}, up ${id.uptimeSec} s`;
 
 /** An HAProxy version as `show info` names it: `2.2.9-2+deb11u6`, `3.0.11-1+deb13u4`, `3.1-dev5`. */
-export interface HaproxyVersion {
+interface HaproxyVersion {
   readonly text: string;
   readonly major: number;
   readonly minor: number;
@@ -448,7 +448,7 @@ export function parseCsv(text: string): string[][] {
   return records;
 }
 
-export type StatusWord = 'UP' | 'DOWN' | 'DRAIN' | 'MAINT' | 'NOLB' | 'no check';
+type StatusWord = 'UP' | 'DOWN' | 'DRAIN' | 'MAINT' | 'NOLB' | 'no check';
 
 const STATUS_WORDS: readonly StatusWord[] = ['no check', 'MAINT', 'DRAIN', 'NOLB', 'DOWN', 'UP'];
 

@@ -23,7 +23,7 @@ import { looser } from './policy.js';
 /** Least time between the starts of two passes; the first decision after a quiet spell goes out at once. */
 const PASS_GAP_MS = 10;
 
-export interface ApplierOptions {
+interface ApplierOptions {
   readonly clock: Clock;
   readonly log: Logger;
   /** How often to look for an HAProxy restart (`show info` Pid / Uptime_sec) and read every state. */
