@@ -4,7 +4,7 @@
 import { parseArgs, USAGE, type Args, type Command } from './args.js';
 import { systemClock } from './clock.js';
 import { check } from './commands/check.js';
-import { liveHaproxies, liveSupervisor } from './commands/connect.js';
+import { liveHaproxies, liveSupervisor } from './commands/live.js';
 import { listen } from './commands/listen.js';
 import { readListenerFile } from './commands/find-listener.js';
 import { restart } from './commands/restart.js';

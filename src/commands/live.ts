@@ -1,10 +1,16 @@
-// What the operator commands need of the live systems, as interfaces (the real clients satisfy them).
+// What the operator commands need of the live systems, as interfaces, and the real clients behind them.
 
+import type { Config } from '../config/types.js';
 import { errorText } from '../errors.js';
-import type { ServerStateRow } from '../haproxy/replies.js';
+import { HaproxyClient } from '../haproxy/client.js';
+import type { ServerStateRow, StatRow } from '../haproxy/replies.js';
 import type { AdminState, ServerRef } from '../haproxy/types.js';
-import type { ProcessInfo } from '../supervisor/rpc.js';
-import type { ServerStat, SocketStats } from './report.js';
+import { SupervisorRpc, type ProcessInfo } from '../supervisor/rpc.js';
+
+/** What a command needs of one server's `show stat` row. */
+export type ServerStat = Pick<StatRow, 'proxy' | 'server' | 'status' | 'scur' | 'qcur'>;
+
+export type SocketStats = { readonly ok: true; readonly rows: readonly ServerStat[] } | { readonly ok: false; readonly error: string };
 
 /** HaproxyClient satisfies it. */
 export interface LiveHaproxy {
@@ -37,4 +43,17 @@ export async function statsOfAll(haproxies: readonly LiveHaproxy[]): Promise<Map
     }),
   );
   return new Map(results);
+}
+
+/** One HaproxyClient per socket. */
+export function liveHaproxies(config: Config): LiveHaproxy[] {
+  return config.haproxy.sockets.map((address) => new HaproxyClient(address, { timeoutMs: config.haproxy.timeoutMs }));
+}
+
+/** Callers check first that config.supervisor.url is set. */
+export function liveSupervisor(config: Config): LiveSupervisor {
+  const { url, username, password, timeoutMs } = config.supervisor;
+  if (url === null) throw new Error('liveSupervisor: no supervisord url');
+  // restart's startProcess waits for startsecs: give calls room beyond the listener's short timeout.
+  return new SupervisorRpc({ url, username, password, timeoutMs: Math.max(timeoutMs, 60_000) });
 }

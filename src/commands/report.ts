@@ -3,18 +3,13 @@
 import type { AgentView } from '../agent/look.js';
 import type { Config } from '../config/types.js';
 import { resolveProcess } from '../config/resolve.js';
-import type { StatRow } from '../haproxy/replies.js';
 import type { ProcessInfo } from '../supervisor/rpc.js';
 import { namespec, type ProcessState } from '../supervisor/types.js';
 import { serverKey, type ServerRef } from '../haproxy/types.js';
 import type { ProcessSnapshot } from '../reconcile/snapshot.js';
 import { agreement, inService, type Agreement, type Verdict } from './agreement.js';
 import type { ListenerFinding, ListenerView } from './find-listener.js';
-
-/** What a command needs of one server's `show stat` row. */
-export type ServerStat = Pick<StatRow, 'proxy' | 'server' | 'status' | 'scur' | 'qcur'>;
-
-export type SocketStats = { readonly ok: true; readonly rows: readonly ServerStat[] } | { readonly ok: false; readonly error: string };
+import type { SocketStats } from './live.js';
 
 interface ServerView {
   readonly backend: string;

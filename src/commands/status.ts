@@ -5,8 +5,8 @@ import { errorText } from '../errors.js';
 import type { Config } from '../config/types.js';
 
 import { locateListener, readListenerFile, type ListenerFinding, type ListenerView } from './find-listener.js';
-import { statsOfAll, type LiveHaproxy, type LiveSupervisor } from './live.js';
-import { buildReport, renderTable, reportJson, type SocketStats } from './report.js';
+import { statsOfAll, type LiveHaproxy, type LiveSupervisor, type SocketStats } from './live.js';
+import { buildReport, renderTable, reportJson } from './report.js';
 import type { ProcessInfo } from '../supervisor/rpc.js';
 
 interface StatusDeps {

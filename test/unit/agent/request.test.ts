@@ -3,9 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseAgentAddress, connectHost } from '../../../src/agent/address.js';
 import { parseAddressList } from '../../../src/config/parse.js';
-import { AgentAnswers, nextAnswer, NO_CHANGE, reply } from '../../../src/agent/answers.js';
-import { LogLimit } from '../../../src/agent/log-limit.js';
-import { parseRequest } from '../../../src/agent/request.js';
+import { AgentAnswers, nextAnswer, NO_CHANGE, parseRequest, reply } from '../../../src/agent/answers.js';
+import { LogLimit } from '../../../src/agent/server.js';
 import { DesiredState } from '../../../src/reconcile/desired.js';
 
 describe('parseRequest', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ListenerView } from '../../../src/commands/find-listener.js';
-import { buildReport, formatUptime, formatWarmup, renderTable, reportJson, type SocketStats } from '../../../src/commands/report.js';
+import type { SocketStats } from '../../../src/commands/live.js';
+import { buildReport, formatUptime, formatWarmup, renderTable, reportJson } from '../../../src/commands/report.js';
 import { buildSnapshot, type ProcessSnapshot } from '../../../src/reconcile/snapshot.js';
 import { config, info, stat } from './fixtures.js';
 
