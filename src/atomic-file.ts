@@ -1,4 +1,4 @@
-// Writes the listener's state files (HAProxy's server state file, its own): atomically and durably, a failure logged once.
+// How the listener writes its state files (HAProxy's and its own): atomically and durably, a failure logged once.
 
 import { randomBytes } from 'node:crypto';
 import { open, rename, unlink } from 'node:fs/promises';

@@ -1,5 +1,4 @@
-// The agent-check exchange (pure): the request line HAProxy sends, and the answer, the listener's desired state
-// as HAProxy's agent-check words.
+// The agent-check exchange (pure): HAProxy's request line in, the listener's desired state out as agent-check words.
 
 import { isValidName } from '../haproxy/commands.js';
 import { serverKey, type AdminState, type ServerRef } from '../haproxy/types.js';

@@ -1,5 +1,4 @@
-// What `check` and `status` learn from the agent: whether its address answers or can be bound, and its answers,
-// asked as HAProxy's agent-check asks (never by the listener itself).
+// What `check` and `status` learn from the agent, asking it as HAProxy does: whether it answers, and what.
 
 import { connect, createServer } from 'node:net';
 import { errorText, quote } from '../errors.js';

@@ -1,5 +1,4 @@
-// Whether what HAProxy shows for a server agrees with the state supervisord reports for its process, and
-// whether taking servers out leaves their backends one in service (pure).
+// Judging HAProxy's status of a server (pure): does it agree with supervisord, is its backend left one in service.
 
 import { statusWord } from '../haproxy/replies.js';
 import type { ServerRef } from '../haproxy/types.js';

@@ -1,5 +1,4 @@
-// `check`: the config against the live systems — sockets reachable at admin level, every server and process
-// exists, a listener runs, its user can keep the state files.
+// `check`: the config against the live systems: sockets, servers, processes, the listener and its state files.
 
 import { realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';

@@ -1,5 +1,4 @@
-// Which supervisord process is the listener for this config, and what its state file says: the rule
-// `status` and `check` share (pure), and its readers of /proc and of the state file.
+// Which supervisord process is the listener for this config, from /proc and the listener's state file.
 
 import { readFile, readlink, realpath } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';

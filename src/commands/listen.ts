@@ -144,7 +144,6 @@ interface Engine {
   readonly snapshotFile: SnapshotFileWriter | null;
 }
 
-
 async function startEngine(config: Config, opts: ListenOptions, self: ProcessName | null): Promise<Engine> {
   const { log } = opts;
   const clock = systemClock;

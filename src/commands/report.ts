@@ -1,4 +1,4 @@
-// The status report as data (pure): each mapped process, its supervisord state, and its servers on every socket.
+// The status report (pure): each mapped process, its state and its servers on every socket, as a table or JSON.
 
 import type { AgentView } from '../agent/look.js';
 import type { Config } from '../config/types.js';

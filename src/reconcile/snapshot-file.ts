@@ -1,5 +1,4 @@
-// Keeps the listener's own state file ([listener] state_file) up to date: coalesced, atomic writes, off the
-// event path; and reads what a previous listener left in it.
+// The listener's own state file ([listener] state_file): coalesced writes off the event path, and the last one read back.
 
 import { readFile } from 'node:fs/promises';
 import { KeptFile } from '../atomic-file.js';
