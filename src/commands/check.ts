@@ -11,12 +11,10 @@ import { serverKey } from '../haproxy/types.js';
 import type { ProcessInfo } from '../supervisor/rpc.js';
 import { namespec } from '../supervisor/types.js';
 import type { Probe } from '../warmup/probe.js';
-import type { ProbeTarget } from '../warmup/types.js';
-import { resolveRequests } from '../warmup/urls.js';
+import { resolveRequests, type ProbeTarget } from '../warmup/spec.js';
 import { isLocalUrl, locateListener, readListenerFile, type ListenerFinding, type ListenerView } from './find-listener.js';
 import { currentUser, userOfPid, userOfStanza, type Who } from './listener-user.js';
 import { type LiveHaproxy, type LiveSupervisor } from './live.js';
-
 
 /** WARN: worth acting on, but the config is usable (exit 0), e.g. no listener runs yet. */
 export type Finding = { readonly verdict: 'ok' | 'FAIL' | 'WARN' | 'skip'; readonly subject: string; readonly detail: string };

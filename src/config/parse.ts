@@ -6,7 +6,7 @@ import { ConfigError, errorText, quote } from '../errors.js';
 import { parseSocketAddress } from '../haproxy/address.js';
 import { isValidName } from '../haproxy/commands.js';
 import type { SocketAddress } from '../haproxy/types.js';
-import type { OnDeadline, ProbeTarget, StatusRange } from '../warmup/types.js';
+import type { OnDeadline, ProbeTarget, StatusRange } from '../warmup/spec.js';
 import type { Config, OnStopping, ProcessMatch, ProgramRule, WarmupSettings } from './types.js';
 
 type Env = Record<string, string | undefined>;

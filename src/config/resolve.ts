@@ -3,7 +3,7 @@
 import { isValidName } from '../haproxy/commands.js';
 import type { ServerRef } from '../haproxy/types.js';
 import type { ProcessName } from '../supervisor/types.js';
-import type { WarmupSpec } from '../warmup/types.js';
+import type { WarmupSpec } from '../warmup/spec.js';
 import { substituteTemplate } from './parse.js';
 import type { Config, ProgramRule } from './types.js';
 
@@ -52,18 +52,6 @@ export function resolveProcess(config: Config, name: ProcessName): Resolved | nu
 
 /** The warm-up to run from STARTING, or null when the rule has no requests (ready at once). */
 export function warmupSpecOf(rule: ProgramRule): WarmupSpec | null {
-  const w = rule.warmup;
-  if (w.requests.length === 0) return null;
-  return {
-    requests: w.requests,
-    headers: w.headers,
-    expect: w.expect,
-    intervalMs: w.intervalMs,
-    timeoutMs: w.timeoutMs,
-    deadlineMs: w.deadlineMs,
-    onDeadline: w.onDeadline,
-    maxTimeMs: w.maxTimeMs,
-    passes: w.passes,
-    ...(rule.address === undefined ? {} : { address: rule.address }),
-  };
+  if (rule.warmup.requests.length === 0) return null;
+  return rule.address === undefined ? rule.warmup : { ...rule.warmup, address: rule.address };
 }

@@ -2,7 +2,7 @@
 
 import type { AgentAddress } from '../agent/address.js';
 import type { SocketAddress } from '../haproxy/types.js';
-import type { OnDeadline, ProbeTarget, StatusRange } from '../warmup/types.js';
+import type { ProbeTarget, WarmupSpec } from '../warmup/spec.js';
 
 export type OnStopping = 'maint' | 'drain';
 
@@ -13,19 +13,8 @@ export type ProcessMatch =
   /** [group:NAME]: every process of the group. */
   | { readonly kind: 'group'; readonly group: string };
 
-/** Warm-up settings before the requests are known; [warmup] gives the defaults, a program overrides. */
-export interface WarmupSettings {
-  readonly requests: readonly string[];
-  readonly headers: readonly (readonly [string, string])[];
-  readonly expect: readonly StatusRange[];
-  readonly intervalMs: number;
-  readonly timeoutMs: number;
-  readonly deadlineMs: number;
-  readonly onDeadline: OnDeadline;
-  /** `max_time`: an accepted answer slower than this is cold (null: any answer within timeout passes). */
-  readonly maxTimeMs: number | null;
-  /** `passes`: each request must pass this many times in a row. */
-  readonly passes: number;
+/** A rule's warm-up: what a warm-up is (`[warmup]` gives the defaults, a program overrides), and never_empty. */
+export interface WarmupSettings extends WarmupSpec {
   /**
    * `never_empty`: when the last server in service of a backend goes, this process, if it is warming and its
    * port answers, goes ready before it is warm (a slow page beats a 503), until another server is warm.
@@ -58,7 +47,7 @@ export interface Config {
   readonly haproxy: {
     readonly sockets: readonly SocketAddress[];
     readonly timeoutMs: number;
-    /** `[haproxy] heartbeat` (default 2s): how often each socket is checked for an HAProxy restart. */
+    /** `[haproxy] heartbeat` (default 1s): how often each socket is checked for an HAProxy restart. */
     readonly heartbeatMs: number;
     /**
      * `[haproxy] server_state_file`: per socket (same order), HAProxy's server state file that the listener

@@ -11,9 +11,9 @@ import type { ProcessStateEvent, SupervisorEvent } from '../supervisor/events.js
 import type { ProcessInfo } from '../supervisor/rpc.js';
 import { namespec, type ProcessName, type ProcessState } from '../supervisor/types.js';
 import type { Probe } from '../warmup/probe.js';
-import type { WarmupSpec } from '../warmup/types.js';
+import type { WarmupSpec } from '../warmup/spec.js';
 import { WarmupSlots } from '../warmup/slots.js';
-import { warmUp, type WarmResult } from '../warmup/warm.js';
+import { goesReady, warmUp, type WarmResult } from '../warmup/warm.js';
 import type { DesiredState } from './desired.js';
 import { stopgapChanges, type Candidate } from './never-empty.js';
 import { POLICY, immediateState } from './policy.js';
@@ -413,7 +413,7 @@ export class Controller implements ResyncSubject {
     t.warming = null;
     this.setWarmup(t, result.status, { tries: result.tries, lastError: result.lastError });
     // A stopgap whose warm-up did not pass leaves its backend served by nothing better: maint all the same.
-    this.deps.desired.set(t.servers, result.ready ? 'ready' : 'maint', namespec(t.name));
+    this.deps.desired.set(t.servers, goesReady(result.status) ? 'ready' : 'maint', namespec(t.name));
     this.keepBackendsServed();
     this.deps.onChange?.();
   }

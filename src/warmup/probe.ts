@@ -1,10 +1,8 @@
 // The one module that makes HTTP requests: a single warm-up GET, body read to the end, bounded by a timeout.
 
 import http from 'node:http';
-import https from 'node:https';
 import { performance } from 'node:perf_hooks';
-import type { StatusRange } from './types.js';
-import { statusAccepted } from './urls.js';
+import { statusAccepted, type StatusRange } from './spec.js';
 import { packageVersion } from '../version.js';
 
 /** Names the tool and its version, e.g. `supervisor-haproxy/0.1.0 (warm-up)`. */
@@ -104,14 +102,14 @@ export const httpProbe: Probe = (req, expect) =>
     const timer = setTimeout(() => fail(`timeout after ${timeoutMs}ms`), timeoutMs);
     signal?.addEventListener('abort', onAbort, { once: true });
 
-    const transport = url.protocol === 'http:' ? http : url.protocol === 'https:' ? https : null;
-    if (transport === null) {
+    // The config accepts http:// only (an instance behind HAProxy speaks plain HTTP on loopback).
+    if (url.protocol !== 'http:') {
       fail(`unsupported protocol ${url.protocol}`);
       return;
     }
     try {
       // agent: false — no pooling, so each probe opens a fresh connection to the instance.
-      request = transport.request(url, { method: 'GET', agent: false, headers: buildHeaders(req.headers) });
+      request = http.request(url, { method: 'GET', agent: false, headers: buildHeaders(req.headers) });
     } catch (err) {
       // e.g. ERR_INVALID_CHAR for a header value with a newline: report it like any other failure.
       fail(errorText(err));

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/clock.js';
 import { memoryLogger } from '../../../src/log.js';
 import type { Probe } from '../../../src/warmup/probe.js';
-import type { WarmupSpec } from '../../../src/warmup/types.js';
+import type { WarmupSpec } from '../../../src/warmup/spec.js';
 import { warmUp } from '../../../src/warmup/warm.js';
 import { FakeHaproxy } from '../reconcile/fake-haproxy.js';
 
@@ -33,7 +33,7 @@ describe('warmUp with address', () => {
       return { ok: true, status: 200, ms: 1 };
     };
     const result = await warmUp(job, { apis, probe, clock: systemClock, log: memoryLogger() }, new AbortController().signal);
-    expect(result).toMatchObject({ status: 'passed', ready: true });
+    expect(result).toMatchObject({ status: 'passed' });
     expect(urls).toEqual(['http://[::1]:9001/site', 'http://cache.internal:8080/purge']);
   });
 });

@@ -101,6 +101,7 @@ describe('warmupSpecOf', () => {
       onDeadline: 'ready',
       maxTimeMs: null,
       passes: 1,
+      neverEmpty: true,
     });
   });
 });

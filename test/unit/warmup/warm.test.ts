@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/clock.js';
 import { memoryLogger } from '../../../src/log.js';
 import type { Probe } from '../../../src/warmup/probe.js';
-import type { WarmupSpec } from '../../../src/warmup/types.js';
+import type { WarmupSpec } from '../../../src/warmup/spec.js';
 import { warmUp } from '../../../src/warmup/warm.js';
 import { FakeHaproxy } from '../reconcile/fake-haproxy.js';
 
@@ -28,7 +28,15 @@ const job = (spec: Partial<WarmupSpec> = {}) => ({ process: 'web1:web1', servers
 describe('warmUp', () => {
   it('passes and says ready', async () => {
     const { deps: d } = deps(async () => ({ ok: true, status: 200, ms: 1 }));
-    expect(await warmUp(job(), d, new AbortController().signal)).toEqual({ status: 'passed', ready: true, tries: 1, lastError: null });
+    expect(await warmUp(job(), d, new AbortController().signal)).toMatchObject({ status: 'passed', tries: 1, lastError: null });
+  });
+
+  it('logs that the warm-up passed, not that the server is ready: the applier logs what HAProxy accepted', async () => {
+    const { deps: d, log } = deps(async () => ({ ok: true, status: 200, ms: 1 }));
+    await warmUp(job(), d, new AbortController().signal);
+    const text = log.lines.join('');
+    expect(text).toMatch(/msg="warm-up passed" process=web1:web1 elapsed_ms=\d+ tries=1/);
+    expect(text).not.toContain('ready');
   });
 
   it('an unexpected failure ends as failed, says why, and follows on_deadline', async () => {
@@ -36,10 +44,10 @@ describe('warmUp', () => {
       throw new TypeError('boom');
     };
     const a = deps(probe);
-    expect(await warmUp(job(), a.deps, new AbortController().signal)).toMatchObject({ status: 'failed', ready: false, lastError: 'boom' });
+    expect(await warmUp(job(), a.deps, new AbortController().signal)).toMatchObject({ status: 'failed', lastError: 'boom' });
     expect(a.log.lines.join('')).toContain('level=error msg="warm-up failed" process=web1:web1 error=boom then="servers stay in maint"');
     const b = deps(probe);
-    expect(await warmUp(job({ onDeadline: 'ready' }), b.deps, new AbortController().signal)).toMatchObject({ status: 'failed', ready: true });
+    expect(await warmUp(job({ onDeadline: 'ready' }), b.deps, new AbortController().signal)).toMatchObject({ status: 'forced-ready', lastError: 'boom' });
   });
 
   it('rejects with the reason when a newer event aborts it', async () => {
@@ -54,7 +62,7 @@ describe('warmUp', () => {
   it('names the server and the cause while HAProxy does not know its address, once per cause', async () => {
     const { deps: d, log } = deps(async () => ({ ok: true, status: 200, ms: 1 }), {});
     const result = await warmUp(job({ deadlineMs: 100 }), d, new AbortController().signal);
-    expect(result).toMatchObject({ status: 'deadline', ready: false });
+    expect(result).toMatchObject({ status: 'deadline' });
     const waiting = log.lines.filter((l) => l.includes('warm-up waiting'));
     expect(waiting).toHaveLength(1);
     expect(waiting[0]).toContain('server=site/web1 cause="no such server on /run/a.sock"');

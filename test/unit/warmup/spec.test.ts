@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { WarmupSpec } from '../../../src/warmup/types.js';
-import { isRelative, resolveRequests, statusAccepted } from '../../../src/warmup/urls.js';
+import type { WarmupSpec } from '../../../src/warmup/spec.js';
+import { isRelative, resolveRequests, statusAccepted } from '../../../src/warmup/spec.js';
 
 function spec(requests: string[]): WarmupSpec {
   return {

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../../src/clock.js';
 import type { Probe, ProbeRequest, ProbeResult } from '../../../src/warmup/probe.js';
-import { REFUSED_RETRY_MS, runWarmup, type WarmupOutcome, type WarmupProgress } from '../../../src/warmup/run.js';
-import type { WarmupSpec } from '../../../src/warmup/types.js';
+import { REFUSED_RETRY_MS, runWarmup, type WarmResult, type WarmupProgress } from '../../../src/warmup/warm.js';
+import type { WarmupSpec } from '../../../src/warmup/spec.js';
 
 const A = new URL('http://127.0.0.1:8081/Plone');
 const B = new URL('http://127.0.0.1:8081/Plone/news');
@@ -76,7 +76,7 @@ describe('runWarmup', () => {
   it('passes at once with no URLs, without probing', async () => {
     const { probe, calls } = scriptedProbe({});
     const out = await runWarmup(spec(), [], { probe, clock: systemClock }, new AbortController().signal);
-    expect(out).toEqual({ passed: true, tries: 0, elapsedMs: 0, lastError: null });
+    expect(out).toEqual({ status: 'passed', tries: 0, elapsedMs: 0, lastError: null });
     expect(calls).toHaveLength(0);
   });
 
@@ -89,8 +89,8 @@ describe('runWarmup', () => {
     await vi.advanceTimersByTimeAsync(2449);
     expect(run.done).toBe(false);
     await vi.advanceTimersByTimeAsync(1);
-    expect(run.value).toEqual<WarmupOutcome>({
-      passed: true,
+    expect(run.value).toEqual<WarmResult>({
+      status: 'passed',
       tries: 3,
       elapsedMs: 100 + 1000 + 100 + 1000 + 250,
       lastError: `${A.href}: unexpected status 503`,
@@ -134,7 +134,7 @@ describe('runWarmup', () => {
       [B.href, 2000],
       [B.href, 3000],
     ]);
-    expect(run.value).toMatchObject({ passed: true, tries: 5, elapsedMs: 3000 });
+    expect(run.value).toMatchObject({ status: 'passed', tries: 5, elapsedMs: 3000 });
   });
 
   it('resolves passed:false when the deadline passes, not before, and stops probing', async () => {
@@ -145,8 +145,8 @@ describe('runWarmup', () => {
     await vi.advanceTimersByTimeAsync(4499);
     expect(run.done).toBe(false);
     await vi.advanceTimersByTimeAsync(1);
-    expect(run.value).toEqual<WarmupOutcome>({
-      passed: false,
+    expect(run.value).toEqual<WarmResult>({
+      status: 'deadline',
       tries: 5,
       elapsedMs: 4500,
       lastError: `${A.href}: unexpected status 503`,
@@ -172,8 +172,8 @@ describe('runWarmup', () => {
       [0, 10_000],
       [11_000, 4000],
     ]);
-    expect(run.value).toEqual<WarmupOutcome>({
-      passed: false,
+    expect(run.value).toEqual<WarmResult>({
+      status: 'deadline',
       tries: 2,
       elapsedMs: 15_000,
       // The second try was cut by the deadline: the reason shown is the last real one.
@@ -201,7 +201,7 @@ describe('runWarmup', () => {
       runWarmup(spec({ intervalMs: 10_000, deadlineMs: 2500 }), [A], { probe, clock: systemClock }, new AbortController().signal),
     );
     await vi.advanceTimersByTimeAsync(2500);
-    expect(run.value).toMatchObject({ passed: false, tries: 1, elapsedMs: 2500 });
+    expect(run.value).toMatchObject({ status: 'deadline', tries: 1, elapsedMs: 2500 });
     expect(calls).toHaveLength(1);
   });
 
@@ -280,7 +280,7 @@ describe('runWarmup', () => {
       return Promise.resolve(n < 4 ? unavailable(300) : pass(300));
     };
     const out = await runWarmup(spec({ intervalMs: 700 }), [A], { probe, clock }, new AbortController().signal);
-    expect(out).toMatchObject({ passed: true, tries: 4, elapsedMs: 4 * 300 + 3 * 700 });
+    expect(out).toMatchObject({ status: 'passed', tries: 4, elapsedMs: 4 * 300 + 3 * 700 });
     expect(sleeps).toEqual([700, 700, 700]);
   });
 });
@@ -294,7 +294,7 @@ describe('runWarmup: pacing and warm means fast', () => {
     const { probe, calls } = scriptedProbe({ [A.href]: [refused(), refused(), refused(), pass()] });
     const run = track(runWarmup(spec({ intervalMs: 5000 }), [A], { probe, clock: systemClock }, new AbortController().signal));
     await vi.advanceTimersByTimeAsync(3 * REFUSED_RETRY_MS);
-    expect(run.value).toMatchObject({ passed: true, tries: 4 });
+    expect(run.value).toMatchObject({ status: 'passed', tries: 4 });
     expect(calls.map((c) => c.at - calls[0]!.at)).toEqual([0, 100, 200, 300]);
   });
 
@@ -302,7 +302,7 @@ describe('runWarmup: pacing and warm means fast', () => {
     const { probe, calls } = scriptedProbe({ [A.href]: [pass(1500), pass(1200), pass(40)] });
     const run = track(runWarmup(spec({ maxTimeMs: 1000, timeoutMs: 5000 }), [A], { probe, clock: systemClock }, new AbortController().signal));
     await vi.advanceTimersByTimeAsync(3000);
-    expect(run.value).toMatchObject({ passed: true, tries: 3, lastError: `${A.href}: slow: 1200ms > max_time 1000ms` });
+    expect(run.value).toMatchObject({ status: 'passed', tries: 3, lastError: `${A.href}: slow: 1200ms > max_time 1000ms` });
     expect(calls.map((c) => c.at - t0)).toEqual([0, 1500, 2700]);
   });
 
@@ -310,16 +310,16 @@ describe('runWarmup: pacing and warm means fast', () => {
     const { probe, calls } = scriptedProbe({ [A.href]: [pass(), unavailable(), pass(), pass()], [B.href]: [pass(), pass()] });
     const seen: WarmupProgress[] = [];
     const out = await runWarmupNow(spec({ passes: 2 }), [A, B], probe, (p) => seen.push(p));
-    expect(out).toMatchObject({ passed: true, tries: 6 });
+    expect(out).toMatchObject({ status: 'passed', tries: 6 });
     expect(calls.map((c) => c.url)).toEqual([A.href, A.href, A.href, A.href, B.href, B.href]);
     expect(seen.map((p) => p.result.ok)).toEqual([true, false, true, true, true, true]);
   });
 });
 
 /** runWarmup under fake timers, advanced until it settles. */
-async function runWarmupNow(s: WarmupSpec, urls: URL[], probe: Probe, onProgress: (p: WarmupProgress) => void): Promise<WarmupOutcome> {
+async function runWarmupNow(s: WarmupSpec, urls: URL[], probe: Probe, onProgress: (p: WarmupProgress) => void): Promise<WarmResult> {
   const run = track(runWarmup(s, urls, { probe, clock: systemClock, onProgress }, new AbortController().signal));
   while (!run.done) await vi.advanceTimersByTimeAsync(100);
   if (run.error !== undefined) throw run.error;
-  return run.value as WarmupOutcome;
+  return run.value as WarmResult;
 }
