@@ -186,13 +186,7 @@ export function renderTable(report: StatusReport): string {
       ]);
     });
   }
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  const out = [line(header), ...rows.map(line)];
+  const out = columns([header, ...rows]);
   for (const s of report.sockets) {
     if (!s.reachable) out.push(`haproxy ${s.socket}: unreachable: ${s.error ?? ''}`);
   }
@@ -209,6 +203,17 @@ export function renderTable(report: StatusReport): string {
     }
   }
   return out.join('\n') + '\n';
+}
+
+/** Rows as aligned text columns, two spaces apart; the last column is not padded. */
+export function columns(rows: readonly (readonly string[])[]): string[] {
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((cells) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 /** The report for scripts: stable keys, snake_case like the logs. */

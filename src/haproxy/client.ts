@@ -39,7 +39,7 @@ export class HaproxyClient implements RuntimeApi {
   private readonly slots: Semaphore;
 
   constructor(
-    readonly address: SocketAddress,
+    private readonly address: SocketAddress,
     opts: HaproxyClientOptions,
   ) {
     if (!(opts.timeoutMs > 0) || !Number.isFinite(opts.timeoutMs)) {
