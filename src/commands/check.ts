@@ -1,6 +1,6 @@
 // `check`: the config against the live systems: sockets, servers, processes, the listener and its state files.
 
-import { realpathSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { agentFindings } from '../agent/look.js';
 import { errorText } from '../errors.js';
@@ -12,7 +12,7 @@ import type { ProcessInfo } from '../supervisor/rpc.js';
 import { namespec } from '../supervisor/types.js';
 import type { Probe } from '../warmup/probe.js';
 import { resolveRequests, type ProbeTarget } from '../warmup/spec.js';
-import { isLocalUrl, locateListener, readListenerFile, type ListenerFinding, type ListenerView } from './find-listener.js';
+import { isLocalUrl, locateListener, readListenerFile, realPath, type ListenerFinding, type ListenerView } from './find-listener.js';
 import { currentUser, userOfPid, userOfStanza, type Who } from './listener-user.js';
 import { type LiveHaproxy, type LiveSupervisor } from './live.js';
 
@@ -101,13 +101,7 @@ function listenerUser(deps: CheckDeps, pid: number | null, infos: readonly Proce
   if (pid !== null) return (deps.userOf ?? ((p) => userOfPid(p, "the listener's user")))(pid);
   const url = deps.config.supervisor.url;
   if (infos === null || url === null || !isLocalUrl(url)) return null;
-  const configReal = (() => {
-    try {
-      return realpathSync(resolve(deps.config.file));
-    } catch {
-      return resolve(deps.config.file);
-    }
-  })();
+  const configReal = realPath(resolve(deps.config.file));
   return (deps.userOfSection ?? ((i) => userOfStanza(i, configReal)))(infos);
 }
 

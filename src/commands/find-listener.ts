@@ -1,6 +1,7 @@
 // Which supervisord process is the listener for this config, from /proc and the listener's state file.
 
-import { readFile, readlink, realpath } from 'node:fs/promises';
+import { realpathSync } from 'node:fs';
+import { readFile, readlink } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import type { Config } from '../config/types.js';
 import { errorText } from '../errors.js';
@@ -98,7 +99,7 @@ export async function locateListener(config: Config, infos: readonly ProcessInfo
   return findListener({
     infos,
     configFile: config.file,
-    configReal: await real(resolve(config.file)),
+    configReal: realPath(resolve(config.file)),
     configsOf,
     stateFile,
     local: config.supervisor.url !== null && isLocalUrl(config.supervisor.url),
@@ -116,11 +117,16 @@ async function configsOfPid(pid: number): Promise<string[] | null> {
   const given = configArgs(argv);
   // A relative path is relative to the process's directory (supervisord's `directory=`); unreadable: its own.
   const cwd = given.some((p) => !isAbsolute(p)) ? await readlink(`/proc/${pid}/cwd`).catch(() => '/') : '/';
-  return Promise.all(given.map((p) => real(resolve(cwd, p))));
+  return given.map((p) => realPath(resolve(cwd, p)));
 }
 
-async function real(path: string): Promise<string> {
-  return realpath(path).catch(() => path);
+/** The path with its symlinks resolved, as configs are compared; as given when it cannot be (it does not exist). */
+export function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 /** Reads the listener's state file: its snapshot, and whether the listener that wrote it still runs. */

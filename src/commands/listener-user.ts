@@ -1,10 +1,10 @@
 // Which user the listener runs as: the running listener's, or the `user=` of its section in supervisord's config.
 
-import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ProcessInfo } from '../supervisor/rpc.js';
-import { configArgs } from './find-listener.js';
+import { configArgs, realPath } from './find-listener.js';
 
 /** A user as the kernel checks permissions: uid, and every group (primary and supplementary). */
 export interface Who {
@@ -112,14 +112,7 @@ export function userOfStanza(infos: readonly ProcessInfo[], configReal: string):
     const conf = confOf(argv, cwd);
     if (conf === null) return null;
     const sections = readWithIncludes(conf);
-    const real = (p: string): string => {
-      try {
-        return realpathSync(resolve(cwd, p));
-      } catch {
-        return resolve(cwd, p);
-      }
-    };
-    const user = stanzaUser(sections, configReal, real);
+    const user = stanzaUser(sections, configReal, (p) => realPath(resolve(cwd, p)));
     if (user === undefined) return null;
     const where = `user= of its section in ${conf}`;
     if (user === null) return userOfPid(supervisord, `no user= in its section in ${conf}: supervisord's user`);
