@@ -147,9 +147,9 @@ export class HaproxyClient implements RuntimeApi {
     return this.query('show info', () => commands.showInfo(), parseInfo);
   }
 
-  /** Server rows of `show stat`, for one backend or all. */
-  async showStat(backend?: string): Promise<StatRow[]> {
-    return this.query(`show stat ${backend ?? ''}`, () => commands.showStat(backend), parseShowStat);
+  /** Server rows of `show stat`, every backend's. */
+  async showStat(): Promise<StatRow[]> {
+    return this.query('show stat', () => commands.showStat(), parseShowStat);
   }
 
   private async query<T>(intended: string, build: () => string, parse: (reply: string) => T): Promise<T> {
