@@ -16,9 +16,13 @@ import type { Config } from './config/types.js';
 import { AppError, ConfigError, errorStack, RestartInterrupted } from './errors.js';
 import { streamLines, type LineWriter } from './lines.js';
 import { createLogger, stderrLines, type Level } from './log.js';
+import type { SupervisorRpc } from './supervisor/rpc.js';
 import { stdinSource, stdoutSink } from './supervisor/stdio.js';
 import { packageVersion } from './version.js';
 import { httpProbe } from './warmup/probe.js';
+
+/** The operator commands' bound on an XML-RPC call: restart's startProcess waits for startsecs. */
+const COMMAND_RPC_TIMEOUT_MS = 60_000;
 
 /** How long, at exit, queued output may take to reach the operating system. */
 const EXIT_FLUSH_MS = 1000;
@@ -95,7 +99,7 @@ async function operatorCommand(command: Exclude<Command, 'listen'>, args: Args, 
       return check({
         config,
         haproxies: liveHaproxies(config),
-        supervisor: config.supervisor.url === null ? null : liveSupervisor(config),
+        supervisor: liveSupervisor(config, COMMAND_RPC_TIMEOUT_MS),
         probe: args.probe ? httpProbe : null,
         out,
       });
@@ -126,11 +130,12 @@ function listenerStateOf(config: Config): { listenerState?: () => Promise<Listen
 }
 
 /** status and restart cannot work without supervisord: a missing url is a config error (exit 2). */
-function liveSupervisorOrFail(config: Config): ReturnType<typeof liveSupervisor> {
-  if (config.supervisor.url === null) {
+function liveSupervisorOrFail(config: Config): SupervisorRpc {
+  const rpc = liveSupervisor(config, COMMAND_RPC_TIMEOUT_MS);
+  if (rpc === null) {
     throw new ConfigError(config.file, 'supervisor', 'url', 'required by this command: set it, or $SUPERVISOR_SERVER_URL');
   }
-  return liveSupervisor(config);
+  return rpc;
 }
 
 function usageOrConfigError(err: unknown): number {

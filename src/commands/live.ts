@@ -45,15 +45,16 @@ export async function statsOfAll(haproxies: readonly LiveHaproxy[]): Promise<Map
   return new Map(results);
 }
 
-/** One HaproxyClient per socket. */
-export function liveHaproxies(config: Config): LiveHaproxy[] {
+/** One HaproxyClient per socket, for the listener and the operator commands alike. */
+export function liveHaproxies(config: Config): HaproxyClient[] {
   return config.haproxy.sockets.map((address) => new HaproxyClient(address, { timeoutMs: config.haproxy.timeoutMs }));
 }
 
-/** Callers check first that config.supervisor.url is set. */
-export function liveSupervisor(config: Config): LiveSupervisor {
+/**
+ * supervisord's XML-RPC client, or null when no url is known. The listener's calls are bounded by
+ * [supervisor] timeout; an operator command passes more, since restart's startProcess waits for startsecs.
+ */
+export function liveSupervisor(config: Config, minTimeoutMs = 0): SupervisorRpc | null {
   const { url, username, password, timeoutMs } = config.supervisor;
-  if (url === null) throw new Error('liveSupervisor: no supervisord url');
-  // restart's startProcess waits for startsecs: give calls room beyond the listener's short timeout.
-  return new SupervisorRpc({ url, username, password, timeoutMs: Math.max(timeoutMs, 60_000) });
+  return url === null ? null : new SupervisorRpc({ url, username, password, timeoutMs: Math.max(timeoutMs, minTimeoutMs) });
 }
