@@ -10,7 +10,7 @@ import type { DesiredState } from '../reconcile/desired.js';
  */
 export const MAX_LINE = 512;
 
-export type AgentRequest =
+type AgentRequest =
   | { readonly kind: 'server'; readonly ref: ServerRef }
   /** Not a name we could look up: `why` says what, for the log. */
   | { readonly kind: 'invalid'; readonly why: 'empty' | 'malformed' };

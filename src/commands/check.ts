@@ -17,7 +17,7 @@ import { currentUser, userOfPid, userOfStanza, type Who } from './listener-user.
 import { type LiveHaproxy, type LiveSupervisor } from './live.js';
 
 /** WARN: worth acting on, but the config is usable (exit 0), e.g. no listener runs yet. */
-export type Finding = { readonly verdict: 'ok' | 'FAIL' | 'WARN' | 'skip'; readonly subject: string; readonly detail: string };
+type Finding = { readonly verdict: 'ok' | 'FAIL' | 'WARN' | 'skip'; readonly subject: string; readonly detail: string };
 
 interface CheckDeps {
   readonly config: Config;
@@ -279,7 +279,7 @@ export interface StateFileFs {
 }
 
 /** The real file system, with permissions judged for `who` from each path's owner, group and mode. */
-export const realFs = (who: Who = currentUser()): StateFileFs => ({
+const realFs = (who: Who): StateFileFs => ({
   kind(path) {
     try {
       const st = statSync(path);
@@ -341,7 +341,7 @@ function fileVerdict(path: string, fs: StateFileFs): Omit<Finding, 'subject'> {
 }
 
 /** `[listener] state_file`: kept the same way (a temp file renamed over it). */
-export function checkListenerStateFile(path: string | null, fs: StateFileFs): Finding {
+function checkListenerStateFile(path: string | null, fs: StateFileFs): Finding {
   const subject = 'listener state_file';
   if (path === null) return { verdict: 'skip', subject, detail: 'not set: status cannot tell a warm-up in progress from one that failed' };
   return { subject, ...fileVerdict(path, fs) };
