@@ -1,6 +1,6 @@
 // Command-line parsing (pure): subcommand, options, and the positional form of the Python tool.
 
-import { parseDuration } from './config/duration.js';
+import { parseDuration } from './config/parse.js';
 import { errorText, UsageError } from './errors.js';
 
 export type Command = 'listen' | 'check' | 'status' | 'restart';

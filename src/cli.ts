@@ -4,9 +4,9 @@
 import { parseArgs, USAGE, type Args, type Command } from './args.js';
 import { systemClock } from './clock.js';
 import { check } from './commands/check.js';
-import { liveHaproxies, liveSupervisor } from './commands/connect.js';
+import { liveHaproxies, liveSupervisor } from './commands/live.js';
 import { listen } from './commands/listen.js';
-import { readListenerFile } from './commands/listener-file.js';
+import { readListenerFile } from './commands/find-listener.js';
 import { restart } from './commands/restart.js';
 import { status } from './commands/status.js';
 import { loadConfig } from './config/load.js';
@@ -16,8 +16,12 @@ import type { Config } from './config/types.js';
 import { AppError, ConfigError, errorStack, RestartInterrupted } from './errors.js';
 import { createLogger, stderrLines, streamLines, type Level, type LineWriter } from './log.js';
 import { stdinSource, stdoutSink } from './supervisor/channel.js';
+import type { SupervisorRpc } from './supervisor/rpc.js';
 import { packageVersion } from './version.js';
 import { httpProbe } from './warmup/probe.js';
+
+/** The operator commands' bound on an XML-RPC call: restart's startProcess waits for startsecs. */
+const COMMAND_RPC_TIMEOUT_MS = 60_000;
 
 /** How long, at exit, queued output may take to reach the operating system. */
 const EXIT_FLUSH_MS = 1000;
@@ -94,7 +98,7 @@ async function operatorCommand(command: Exclude<Command, 'listen'>, args: Args, 
       return check({
         config,
         haproxies: liveHaproxies(config),
-        supervisor: config.supervisor.url === null ? null : liveSupervisor(config),
+        supervisor: liveSupervisor(config, COMMAND_RPC_TIMEOUT_MS),
         probe: args.probe ? httpProbe : null,
         out,
       });
@@ -125,11 +129,12 @@ function listenerStateOf(config: Config): { listenerState?: () => Promise<Listen
 }
 
 /** status and restart cannot work without supervisord: a missing url is a config error (exit 2). */
-function liveSupervisorOrFail(config: Config): ReturnType<typeof liveSupervisor> {
-  if (config.supervisor.url === null) {
+function liveSupervisorOrFail(config: Config): SupervisorRpc {
+  const rpc = liveSupervisor(config, COMMAND_RPC_TIMEOUT_MS);
+  if (rpc === null) {
     throw new ConfigError(config.file, 'supervisor', 'url', 'required by this command: set it, or $SUPERVISOR_SERVER_URL');
   }
-  return liveSupervisor(config);
+  return rpc;
 }
 
 function usageOrConfigError(err: unknown): number {

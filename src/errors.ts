@@ -1,6 +1,6 @@
 // Every error the product raises, each with a stable code a caller or a log line can match on.
 
-export type ErrorCode =
+type ErrorCode =
   | 'CONFIG'
   | 'USAGE'
   | 'PROTOCOL'
@@ -17,11 +17,26 @@ export type ErrorCode =
 /** The message of anything thrown, for logs and error texts. */
 export const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
+/**
+ * Text as an error message or log line shows it: JSON-escaped, so control characters and junk cannot break
+ * the line, and cut after `max` characters (whole code points) with an ellipsis.
+ */
+export function quote(text: string, max = 80): string {
+  const chars = [...text];
+  return chars.length <= max ? JSON.stringify(text) : `${JSON.stringify(chars.slice(0, max).join(''))}…`;
+}
+
 /** The stack of anything thrown, else its text: for errors nobody expected (a log line quotes the newlines). */
 export const errorStack = (err: unknown): string => (err instanceof Error ? (err.stack ?? err.message) : String(err));
 
 export abstract class AppError extends Error {
   abstract readonly code: ErrorCode;
+
+  constructor(message: string) {
+    super(message);
+    // The class's own name, as a stack trace or a log line shows it: ConfigError, UsageError…
+    this.name = new.target.name;
+  }
 }
 
 /** A configuration problem; names the file, section and key so the operator can go straight to it. */
@@ -36,26 +51,17 @@ export class ConfigError extends AppError {
     super(
       `${file}${section === null ? '' : `: [${section}]`}${key === null ? '' : ` ${key}`}: ${detail}`,
     );
-    this.name = 'ConfigError';
   }
 }
 
 /** Bad command-line usage (unknown option, missing argument). Exit 2 like a config error. */
 export class UsageError extends AppError {
   readonly code = 'USAGE' as const;
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
 }
 
 /** Malformed eventlistener protocol input from supervisord. The listener exits non-zero on it. */
 export class ProtocolError extends AppError {
   readonly code = 'PROTOCOL' as const;
-  constructor(message: string) {
-    super(message);
-    this.name = 'ProtocolError';
-  }
 }
 
 /** HAProxy answered a command with error text (success is a bare "\n"). */
@@ -67,7 +73,6 @@ export class HaproxyCommandError extends AppError {
     readonly reply: string,
   ) {
     super(`haproxy ${socket}: '${command}' failed: ${reply.trim()}`);
-    this.name = 'HaproxyCommandError';
   }
 }
 
@@ -81,17 +86,12 @@ export class HaproxyConnectError extends AppError {
   ) {
     super(`haproxy ${socket}: ${message}`);
     this.code = timeout ? 'HAPROXY_TIMEOUT' : 'HAPROXY_CONNECT';
-    this.name = 'HaproxyConnectError';
   }
 }
 
 /** HAProxy answered, but not in a shape we can read (e.g. a truncated `show servers state`). */
 export class HaproxyReplyError extends AppError {
   readonly code = 'HAPROXY_REPLY' as const;
-  constructor(message: string) {
-    super(message);
-    this.name = 'HaproxyReplyError';
-  }
 }
 
 /** `[agent] listen` could not be bound (address in use, or not on this host). */
@@ -99,7 +99,6 @@ export class AgentListenError extends AppError {
   readonly code = 'AGENT_LISTEN' as const;
   constructor(readonly reason: unknown) {
     super(`agent cannot listen: ${errorText(reason)}`);
-    this.name = 'AgentListenError';
   }
 }
 
@@ -111,17 +110,12 @@ export class XmlRpcFault extends AppError {
     readonly faultString: string,
   ) {
     super(`supervisord fault ${faultCode}: ${faultString}`);
-    this.name = 'XmlRpcFault';
   }
 }
 
 /** supervisord's XML-RPC endpoint could not be reached, timed out, or answered non-200 (e.g. 401). */
 export class XmlRpcTransportError extends AppError {
   readonly code = 'XMLRPC_TRANSPORT' as const;
-  constructor(message: string) {
-    super(message);
-    this.name = 'XmlRpcTransportError';
-  }
 }
 
 /** A rolling restart asked to stop by a signal (Ctrl-C, SIGTERM); exits 128 + the signal's number. */
@@ -132,15 +126,10 @@ export class RestartInterrupted extends AppError {
     readonly exitCode: number,
   ) {
     super(`interrupted by ${signal}`);
-    this.name = 'RestartInterrupted';
   }
 }
 
 /** A rolling restart stopped before its end: the message says why (guard, no start, not UP in time). */
 export class RestartStopped extends AppError {
   readonly code = 'RESTART_STOPPED' as const;
-  constructor(message: string) {
-    super(message);
-    this.name = 'RestartStopped';
-  }
 }

@@ -34,19 +34,6 @@ export function parseAgentAddress(text: string): AgentAddress {
   return { host: hostPart, port, label: `${hostPart}:${port}` };
 }
 
-/** `[agent] listen`: one or more addresses, comma-separated, none twice. */
-export function parseAgentAddresses(text: string): AgentAddress[] {
-  const items = text.split(',').map((s) => s.trim());
-  if (items.some((s) => s === '')) throw new Error(`empty entry in ${JSON.stringify(text)}`);
-  const out = items.map(parseAgentAddress);
-  const labels = new Set<string>();
-  for (const a of out) {
-    if (labels.has(a.label)) throw new Error(`${a.label} is listed twice`);
-    labels.add(a.label);
-  }
-  return out;
-}
-
 /** Where a client on this host reaches an agent bound to `a`: the wildcard addresses accept loopback. */
 export function connectHost(a: AgentAddress): string {
   if (a.host === '0.0.0.0') return '127.0.0.1';

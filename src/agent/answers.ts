@@ -1,8 +1,35 @@
-// What the agent answers for each server: the listener's desired state, as HAProxy's agent-check words (pure).
+// The agent-check exchange (pure): HAProxy's request line in, the listener's desired state out as agent-check words.
 
-import type { DesiredState } from '../reconcile/desired.js';
+import { isValidName } from '../haproxy/commands.js';
 import { serverKey, type AdminState, type ServerRef } from '../haproxy/types.js';
-import type { AgentRequest } from './request.js';
+import type { DesiredState } from '../reconcile/desired.js';
+
+/**
+ * The longest request line read, in characters. Two HAProxy names and a slash fit easily; beyond this the
+ * peer is not an HAProxy sending our agent-send string, and buffering more would let it grow our memory.
+ */
+export const MAX_LINE = 512;
+
+type AgentRequest =
+  | { readonly kind: 'server'; readonly ref: ServerRef }
+  /** Not a name we could look up: `why` says what, for the log. */
+  | { readonly kind: 'invalid'; readonly why: 'empty' | 'malformed' };
+
+/**
+ * One request line, its line ending already cut off by the framing. A trailing CR (`agent-send "…\r\n"`) and
+ * blanks around the name are forgiven; anything else that is not `backend/server` with HAProxy's name
+ * characters (^[A-Za-z0-9_.:-]+$) is malformed: binary junk never reaches a lookup or a log unescaped.
+ */
+export function parseRequest(line: string): AgentRequest {
+  const text = line.replace(/\r$/, '').trim();
+  if (text === '') return { kind: 'invalid', why: 'empty' };
+  const slash = text.indexOf('/');
+  if (slash < 0) return { kind: 'invalid', why: 'malformed' };
+  const backend = text.slice(0, slash);
+  const server = text.slice(slash + 1);
+  if (!isValidName(backend) || !isValidName(server)) return { kind: 'invalid', why: 'malformed' };
+  return { kind: 'server', ref: { backend, server } };
+}
 
 /**
  * The answer to a drain decision given what was answered before. `drain` from `maint` puts a server back in
@@ -50,7 +77,7 @@ export class AgentAnswers {
 /** Why a request got no decision; each a distinct value of the log line's `why`. */
 export type Refusal = 'unknown' | 'empty' | 'malformed' | 'too-long' | 'timeout' | 'too-many-connections';
 
-export interface Reply {
+interface Reply {
   /** The line written back, newline included. */
   readonly text: string;
   readonly state: AdminState | null;

@@ -1,13 +1,12 @@
-// What `check` and `status` learn from the agent: whether its address answers or can be bound, and its answers.
+// What `check` and `status` learn from the agent, asking it as HAProxy does: whether it answers, and what.
 
-import { createServer } from 'node:net';
-import { errorText } from '../errors.js';
+import { connect, createServer } from 'node:net';
+import { errorText, quote } from '../errors.js';
 import type { Config } from '../config/types.js';
 import { resolveProcess } from '../config/resolve.js';
 import { serverKey, type ServerRef } from '../haproxy/types.js';
 import type { ProcessInfo } from '../supervisor/rpc.js';
-import type { AgentAddress } from './address.js';
-import { askAgent } from './client.js';
+import { connectHost, type AgentAddress } from './address.js';
 
 const ASK_TIMEOUT_MS = 2000;
 
@@ -25,7 +24,7 @@ export function mappedServers(config: Config, infos: readonly ProcessInfo[]): Se
 /** An answer the agent can give: a decision, or the line that changes nothing. */
 export const isAgentAnswer = (line: string): boolean => line === 'ready' || line === 'drain' || line === 'maint' || line.startsWith('#');
 
-export type AddressCheck =
+type AddressCheck =
   | { readonly verdict: 'ok'; readonly detail: string }
   | { readonly verdict: 'WARN' | 'FAIL'; readonly detail: string };
 
@@ -38,7 +37,7 @@ export async function checkAgentAddress(address: AgentAddress, sample: ServerRef
   try {
     const line = await askAgent(address, ref, ASK_TIMEOUT_MS);
     if (!isAgentAnswer(line)) {
-      return { verdict: 'FAIL', detail: `something else answers there: ${JSON.stringify(line.slice(0, 80))}` };
+      return { verdict: 'FAIL', detail: `something else answers there: ${quote(line)}` };
     }
     return { verdict: 'ok', detail: `answers ${serverKey(ref)} → ${line}` };
   } catch (err) {
@@ -95,4 +94,22 @@ export async function agentFindings(
     out.push({ verdict: r.verdict, subject: `agent ${address.label}`, detail: r.detail });
   }
   return out;
+}
+
+/** The agent's answer line for `ref`, without its newline; rejects on a connection error or after timeoutMs. */
+function askAgent(address: AgentAddress, ref: ServerRef, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: connectHost(address), port: address.port });
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`agent ${address.label}: no answer within ${timeoutMs} ms`)));
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+      // An answer is one short line; anything longer is not our agent.
+      if (text.length > 1024) socket.destroy(new Error(`agent ${address.label}: answer too long`));
+    });
+    socket.on('end', () => resolve(text.split(/\r?\n/)[0] ?? ''));
+    socket.on('error', (err) => reject(new Error(`agent ${address.label}: ${err.message}`)));
+    socket.end(`${ref.backend}/${ref.server}\n`);
+  });
 }

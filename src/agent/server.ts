@@ -8,9 +8,7 @@ import { errorText } from '../errors.js';
 import type { AdminState, ServerRef } from '../haproxy/types.js';
 import type { Logger } from '../log.js';
 import type { AgentAddress } from './address.js';
-import { NO_CHANGE, reply, type Refusal } from './answers.js';
-import { LogLimit } from './log-limit.js';
-import { MAX_LINE, parseRequest } from './request.js';
+import { MAX_LINE, NO_CHANGE, parseRequest, reply, type Refusal } from './answers.js';
 
 export interface AgentLimits {
   /** Longest request line, in characters; a longer one closes the connection unanswered. */
@@ -29,9 +27,9 @@ export interface AgentLimits {
  * hold: 256 connections, each with at most 512 characters of line, plus the one read chunk (64 KiB at most)
  * that split2 looks at before it finds the line too long and the connection is cut.
  */
-export const DEFAULT_LIMITS: AgentLimits = { maxLine: MAX_LINE, connectionMs: 2000, maxConnections: 256, logPerMinute: 10 };
+const DEFAULT_LIMITS: AgentLimits = { maxLine: MAX_LINE, connectionMs: 2000, maxConnections: 256, logPerMinute: 10 };
 
-export interface AgentServerOptions {
+interface AgentServerOptions {
   readonly addresses: readonly AgentAddress[];
   /** The current answer for a server, null when there is none (see AgentAnswers). */
   readonly lookup: (ref: ServerRef) => AdminState | null;
@@ -41,7 +39,7 @@ export interface AgentServerOptions {
 }
 
 /** Counters, for the bench and for tests. */
-export interface AgentCounts {
+interface AgentCounts {
   answered: number;
   refused: number;
 }
@@ -150,5 +148,38 @@ export class AgentServer {
       peer: peer ?? undefined,
       suppressed: dropped > 0 ? dropped : undefined,
     });
+  }
+}
+
+/** A budget of log lines per time window, so a misconfigured or hostile agent client cannot flood stderr. */
+export class LogLimit {
+  private windowStart = Number.NEGATIVE_INFINITY;
+  private used = 0;
+  private suppressed = 0;
+
+  constructor(
+    private readonly clock: Pick<Clock, 'now'>,
+    private readonly perWindow: number,
+    private readonly windowMs: number,
+  ) {}
+
+  /**
+   * null when the line must be dropped; otherwise how many were dropped since the last one allowed, so the
+   * line that gets through can say so.
+   */
+  take(): number | null {
+    const now = this.clock.now();
+    if (now - this.windowStart >= this.windowMs) {
+      this.windowStart = now;
+      this.used = 0;
+    }
+    if (this.used >= this.perWindow) {
+      this.suppressed += 1;
+      return null;
+    }
+    this.used += 1;
+    const dropped = this.suppressed;
+    this.suppressed = 0;
+    return dropped;
   }
 }

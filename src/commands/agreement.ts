@@ -1,7 +1,9 @@
-// Whether what HAProxy shows for a server agrees with the state supervisord reports for its process (pure).
+// Judging HAProxy's status of a server (pure): does it agree with supervisord, is its backend left one in service.
 
 import { statusWord } from '../haproxy/replies.js';
+import type { ServerRef } from '../haproxy/types.js';
 import type { ProcessState } from '../supervisor/types.js';
+import type { ServerStat } from './live.js';
 
 export type Agreement = 'yes' | 'no' | 'unknown';
 
@@ -35,4 +37,24 @@ export function agreement(state: ProcessState | null, status: string | null): Ve
   if (word === 'MAINT') return { agrees: 'yes', note: '' };
   if (state === 'STOPPING' && word === 'DRAIN') return { agrees: 'yes', note: '' };
   return { agrees: 'no', note: `${state} but still ${status}` };
+}
+
+/**
+ * The last-healthy-server guard of a rolling restart: never take out a backend's last server in service.
+ * For each backend of `refs`, the servers outside `refs` that are in service on this socket. Returns one
+ * message per backend that would be left with none; empty when taking `refs` out is safe.
+ */
+export function lastHealthyViolations(refs: readonly ServerRef[], rows: readonly ServerStat[], socket: string): string[] {
+  const out: string[] = [];
+  for (const backend of new Set(refs.map((r) => r.backend))) {
+    const ours = new Set(refs.filter((r) => r.backend === backend).map((r) => r.server));
+    const others = rows.filter((r) => r.proxy === backend && !ours.has(r.server));
+    if (others.some((r) => inService(r.status))) continue;
+    const seen = others.map((r) => `${r.server} ${r.status}`).join(', ');
+    out.push(
+      `backend ${backend} on ${socket} would have no server in service` +
+        (seen === '' ? ' (it has no other server)' : ` (others: ${seen})`),
+    );
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
-// `check`: the config against the live systems — sockets reachable at admin level, every server and process exists.
+// `check`: the config against the live systems: sockets, servers, processes, the listener and its state files.
 
-import { realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { agentFindings } from '../agent/look.js';
 import { errorText } from '../errors.js';
 import type { Config, ProgramRule } from '../config/types.js';
@@ -12,18 +12,14 @@ import type { ProcessInfo } from '../supervisor/rpc.js';
 import { namespec } from '../supervisor/types.js';
 import type { Probe } from '../warmup/probe.js';
 import { resolveRequests, type ProbeTarget } from '../warmup/spec.js';
-import { isLocalUrl, type ListenerFinding } from './find-listener.js';
-import { userOfStanza } from './listener-user.js';
-import { readListenerFile } from './listener-file.js';
+import { isLocalUrl, locateListener, readListenerFile, realPath, type ListenerFinding, type ListenerView } from './find-listener.js';
+import { currentUser, userOfPid, userOfStanza, type Who } from './listener-user.js';
 import { type LiveHaproxy, type LiveSupervisor } from './live.js';
-import { locateListener } from './locate-listener.js';
-import type { ListenerView } from './report.js';
-import { checkListenerStateFile, checkServerStateFiles, currentUser, realFs, userOfPid, type StateFileFs, type Who } from './state-file-check.js';
 
 /** WARN: worth acting on, but the config is usable (exit 0), e.g. no listener runs yet. */
-export type Finding = { readonly verdict: 'ok' | 'FAIL' | 'WARN' | 'skip'; readonly subject: string; readonly detail: string };
+type Finding = { readonly verdict: 'ok' | 'FAIL' | 'WARN' | 'skip'; readonly subject: string; readonly detail: string };
 
-export interface CheckDeps {
+interface CheckDeps {
   readonly config: Config;
   readonly haproxies: readonly LiveHaproxy[];
   /** null when neither the config nor $SUPERVISOR_SERVER_URL names supervisord. */
@@ -41,7 +37,7 @@ export interface CheckDeps {
   readonly userOfSection?: (infos: readonly ProcessInfo[]) => Who | null;
 }
 
-export const renderFinding = (f: Finding): string => `${f.verdict.padEnd(4)} ${f.subject}: ${f.detail}`;
+const renderFinding = (f: Finding): string => `${f.verdict.padEnd(4)} ${f.subject}: ${f.detail}`;
 
 /** Exit 0 when every finding is ok, 1 when a live check failed (config errors never get this far: exit 2). */
 export async function check(deps: CheckDeps): Promise<number> {
@@ -105,13 +101,7 @@ function listenerUser(deps: CheckDeps, pid: number | null, infos: readonly Proce
   if (pid !== null) return (deps.userOf ?? ((p) => userOfPid(p, "the listener's user")))(pid);
   const url = deps.config.supervisor.url;
   if (infos === null || url === null || !isLocalUrl(url)) return null;
-  const configReal = (() => {
-    try {
-      return realpathSync(resolve(deps.config.file));
-    } catch {
-      return resolve(deps.config.file);
-    }
-  })();
+  const configReal = realPath(resolve(deps.config.file));
   return (deps.userOfSection ?? ((i) => userOfStanza(i, configReal)))(infos);
 }
 
@@ -276,4 +266,83 @@ async function probeOnce(
     );
   }
   return findings;
+}
+
+// ---- the state files: whether the listener's user can keep each one (I/O injected) ----------------------
+
+/** What the check needs of the file system, judged for one user. */
+export interface StateFileFs {
+  /** null when nothing is at path. */
+  kind(path: string): 'file' | 'dir' | 'other' | null;
+  writable(path: string): boolean;
+  readonly user: string;
+}
+
+/** The real file system, with permissions judged for `who` from each path's owner, group and mode. */
+const realFs = (who: Who): StateFileFs => ({
+  kind(path) {
+    try {
+      const st = statSync(path);
+      return st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other';
+    } catch {
+      return null;
+    }
+  },
+  writable(path) {
+    try {
+      return mayWrite(statSync(path), who);
+    } catch {
+      return false;
+    }
+  },
+  user: `${who.name} (${who.why})`,
+});
+
+/** Whether the kernel lets `who` write to a file with this owner, group and mode (root may always). */
+export function mayWrite(st: { readonly mode: number; readonly uid: number; readonly gid: number }, who: Who): boolean {
+  if (who.uid === 0) return true;
+  if (st.uid === who.uid) return (st.mode & 0o200) !== 0;
+  if (who.gids.includes(st.gid)) return (st.mode & 0o020) !== 0;
+  return (st.mode & 0o002) !== 0;
+}
+
+/** One finding per socket with a file; paths[i] belongs to sockets[i] (null: none for that socket). */
+export function checkServerStateFiles(paths: readonly (string | null)[], sockets: readonly string[], fs: StateFileFs): Finding[] {
+  if (paths.every((p) => p === null)) {
+    return [
+      {
+        verdict: 'skip',
+        subject: 'haproxy server_state_file',
+        detail: 'not set: an HAProxy reload forgets maint and drain until the listener sets them again',
+      },
+    ];
+  }
+  return paths.flatMap((path, i): Finding[] => {
+    const subject = `haproxy ${sockets[i] ?? `socket #${i + 1}`} server_state_file`;
+    if (i >= sockets.length) return [{ verdict: 'FAIL', subject, detail: `${path ?? '(none)'}: more files than sockets (one per socket, in socket order)` }];
+    if (path === null) return [{ verdict: 'skip', subject, detail: 'none for this socket' }];
+    return [{ subject, ...fileVerdict(path, fs) }];
+  });
+}
+
+function fileVerdict(path: string, fs: StateFileFs): Omit<Finding, 'subject'> {
+  const dir = dirname(path);
+  const fail = (detail: string) => ({ verdict: 'FAIL' as const, detail: `${path}: ${detail}` });
+  const dirKind = fs.kind(dir);
+  if (dirKind === null) return fail(`directory ${dir} does not exist`);
+  if (dirKind !== 'dir') return fail(`${dir} is not a directory`);
+  // The listener writes a temp file beside it and renames it over the old one: the directory must be writable.
+  if (!fs.writable(dir)) return fail(`directory ${dir} is not writable by ${fs.user}`);
+  const kind = fs.kind(path);
+  if (kind === null) return { verdict: 'ok', detail: `${path}: not there yet; ${dir} writable by ${fs.user}` };
+  if (kind !== 'file') return fail('not a regular file');
+  // The file itself is never opened for writing: a new one is renamed over it.
+  return { verdict: 'ok', detail: `${path}: ${dir} writable by ${fs.user}` };
+}
+
+/** `[listener] state_file`: kept the same way (a temp file renamed over it). */
+function checkListenerStateFile(path: string | null, fs: StateFileFs): Finding {
+  const subject = 'listener state_file';
+  if (path === null) return { verdict: 'skip', subject, detail: 'not set: status cannot tell a warm-up in progress from one that failed' };
+  return { subject, ...fileVerdict(path, fs) };
 }

@@ -1,8 +1,22 @@
-// Which supervisord process is the listener for this config, if any (pure): the rule `status` and `check` share.
+// Which supervisord process is the listener for this config, from /proc and the listener's state file.
 
+import { realpathSync } from 'node:fs';
+import { readFile, readlink } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import type { Config } from '../config/types.js';
+import { errorText } from '../errors.js';
+import { parseSnapshot, type ListenerSnapshot } from '../reconcile/snapshot.js';
 import type { ProcessInfo } from '../supervisor/rpc.js';
 import { namespec } from '../supervisor/types.js';
-import type { ListenerView } from './report.js';
+
+/** What the listener's state file says. */
+export interface ListenerView {
+  readonly stateFile: string;
+  readonly snapshot: ListenerSnapshot | null;
+  /** Whether the pid that wrote the file still runs. */
+  readonly running: boolean;
+  readonly error: string | null;
+}
 
 /**
  * supervisord's XML-RPC does not give a process's command line, so a listener is a RUNNING supervisord process
@@ -76,4 +90,68 @@ export function configArgs(argv: readonly string[]): string[] {
     else if (arg.startsWith('--config=')) out.push(arg.slice('--config='.length));
   });
   return out;
+}
+
+/** Finds the listener for this config among supervisord's processes, reading /proc for findListener's rule. */
+export async function locateListener(config: Config, infos: readonly ProcessInfo[], stateFile: ListenerView | null): Promise<ListenerFinding> {
+  const running = infos.filter((i) => i.state === 'RUNNING' && i.pid > 0);
+  const configsOf = new Map(await Promise.all(running.map(async (i) => [i.pid, await configsOfPid(i.pid)] as const)));
+  return findListener({
+    infos,
+    configFile: config.file,
+    configReal: realPath(resolve(config.file)),
+    configsOf,
+    stateFile,
+    local: config.supervisor.url !== null && isLocalUrl(config.supervisor.url),
+  });
+}
+
+/** The config files a process's command line names, resolved as that process sees them; null: /proc says nothing. */
+async function configsOfPid(pid: number): Promise<string[] | null> {
+  let argv: string[];
+  try {
+    argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter((a) => a !== '');
+  } catch {
+    return null;
+  }
+  const given = configArgs(argv);
+  // A relative path is relative to the process's directory (supervisord's `directory=`); unreadable: its own.
+  const cwd = given.some((p) => !isAbsolute(p)) ? await readlink(`/proc/${pid}/cwd`).catch(() => '/') : '/';
+  return given.map((p) => realPath(resolve(cwd, p)));
+}
+
+/** The path with its symlinks resolved, as configs are compared; as given when it cannot be (it does not exist). */
+export function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/** Reads the listener's state file: its snapshot, and whether the listener that wrote it still runs. */
+export async function readListenerFile(path: string): Promise<ListenerView> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    return { stateFile: path, snapshot: null, running: false, error: missing ? 'not there (is the listener running with this config?)' : errorText(err) };
+  }
+  try {
+    const snapshot = parseSnapshot(text);
+    return { stateFile: path, snapshot, running: isRunning(snapshot.pid), error: null };
+  } catch (err) {
+    return { stateFile: path, snapshot: null, running: false, error: errorText(err) };
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it runs, as another user.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -7,7 +7,6 @@ import { systemClock, type Clock } from '../clock.js';
 import { loadConfig } from '../config/load.js';
 import { COMMAND_LINE } from '../config/positional.js';
 import type { Config } from '../config/types.js';
-import { HaproxyClient } from '../haproxy/client.js';
 import type { Logger } from '../log.js';
 import { SocketApplier } from '../reconcile/applier.js';
 import { Controller } from '../reconcile/controller.js';
@@ -16,11 +15,11 @@ import { buildSnapshot } from '../reconcile/snapshot.js';
 import { readPreviousSnapshot, SnapshotFileWriter } from '../reconcile/snapshot-file.js';
 import { runEventChannel, type ChannelEnd, type ChunkSource, type TokenSink } from '../supervisor/channel.js';
 import type { SupervisorEvent } from '../supervisor/protocol.js';
-import { SupervisorRpc } from '../supervisor/rpc.js';
 import type { ProcessName } from '../supervisor/types.js';
 import { httpProbe } from '../warmup/probe.js';
+import { liveHaproxies, liveSupervisor } from './live.js';
 
-export interface ListenOptions {
+interface ListenOptions {
   readonly config: Config;
   readonly dryRun: boolean;
   readonly log: Logger;
@@ -144,13 +143,10 @@ interface Engine {
   readonly snapshotFile: SnapshotFileWriter | null;
 }
 
-
 async function startEngine(config: Config, opts: ListenOptions, self: ProcessName | null): Promise<Engine> {
   const { log } = opts;
   const clock = systemClock;
-  const clients = config.haproxy.sockets.map(
-    (address) => new HaproxyClient(address, { timeoutMs: config.haproxy.timeoutMs }),
-  );
+  const clients = liveHaproxies(config);
   const desired = new DesiredState();
   const appliers = clients.map(
     (client, i) =>
@@ -181,7 +177,7 @@ async function startEngine(config: Config, opts: ListenOptions, self: ProcessNam
     agent = { server, answers };
   }
   const url = config.supervisor.url;
-  const rpc = supervisorRpc(config);
+  const rpc = liveSupervisor(config);
   // The listener's own state file ([listener] state_file), not HAProxy's server state file.
   let snapshotFile: SnapshotFileWriter | null = null;
   // What the listener before this one warmed: at start-up, a process it finds running and ready is
@@ -242,24 +238,12 @@ async function stopEngine(engine: Engine, clock: Clock): Promise<void> {
   await Promise.race([stopped, clock.sleep(STOP_MS)]);
 }
 
-function supervisorRpc(config: Config): SupervisorRpc | null {
-  const url = config.supervisor.url;
-  return url === null
-    ? null
-    : new SupervisorRpc({
-        url,
-        username: config.supervisor.username,
-        password: config.supervisor.password,
-        timeoutMs: config.supervisor.timeoutMs,
-      });
-}
-
 /**
  * How many processes the listener's own supervisord group has (numprocs), or null when it cannot tell: not
  * run by supervisord, or supervisord not answering (the start-up resync then says so).
  */
 async function poolSize(config: Config, self: ProcessName | null, log: Logger): Promise<number | null> {
-  const rpc = supervisorRpc(config);
+  const rpc = liveSupervisor(config);
   if (self === null || rpc === null) return null;
   try {
     return (await rpc.getAllProcessInfo()).filter((p) => p.group === self.group).length;

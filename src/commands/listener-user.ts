@@ -1,13 +1,54 @@
 // Which user the listener runs as: the running listener's, or the `user=` of its section in supervisord's config.
 
-import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ProcessInfo } from '../supervisor/rpc.js';
-import { configArgs } from './find-listener.js';
-import { userOfPid, type Who } from './state-file-check.js';
+import { configArgs, realPath } from './find-listener.js';
+
+/** A user as the kernel checks permissions: uid, and every group (primary and supplementary). */
+export interface Who {
+  readonly name: string;
+  readonly uid: number;
+  readonly gids: readonly number[];
+  /** How check knows: "the listener's user", or that it is check's own for lack of a listener. */
+  readonly why: string;
+}
+
+/** The user running check. */
+export function currentUser(why = 'who runs check: no listener found to tell its user'): Who {
+  return { name: userInfo().username, uid: process.getuid?.() ?? 0, gids: process.getgroups?.() ?? [], why };
+}
+
+/**
+ * The user a running process has, from /proc/PID/status: what supervisord's `user=` gave the listener,
+ * supplementary groups included. null when /proc cannot tell.
+ */
+export function userOfPid(pid: number, why: string): Who | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const ids = (field: string): number[] =>
+      (new RegExp(`^${field}:\\s*(.*)$`, 'm').exec(status)?.[1] ?? '').split(/\s+/).filter((x) => x !== '').map(Number);
+    const uid = ids('Uid')[1];
+    const gid = ids('Gid')[1];
+    if (uid === undefined || gid === undefined) return null;
+    return { name: userName(uid), uid, gids: [gid, ...ids('Groups')], why };
+  } catch {
+    return null;
+  }
+}
+
+function userName(uid: number): string {
+  try {
+    const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[2] === String(uid));
+    return line?.split(':')[0] ?? `uid ${uid}`;
+  } catch {
+    return `uid ${uid}`;
+  }
+}
 
 /** One INI section of supervisord's config: its name and its keys (last one wins, as configparser). */
-export interface ConfSection {
+interface ConfSection {
   readonly name: string;
   readonly keys: ReadonlyMap<string, string>;
 }
@@ -71,14 +112,7 @@ export function userOfStanza(infos: readonly ProcessInfo[], configReal: string):
     const conf = confOf(argv, cwd);
     if (conf === null) return null;
     const sections = readWithIncludes(conf);
-    const real = (p: string): string => {
-      try {
-        return realpathSync(resolve(cwd, p));
-      } catch {
-        return resolve(cwd, p);
-      }
-    };
-    const user = stanzaUser(sections, configReal, real);
+    const user = stanzaUser(sections, configReal, (p) => realPath(resolve(cwd, p)));
     if (user === undefined) return null;
     const where = `user= of its section in ${conf}`;
     if (user === null) return userOfPid(supervisord, `no user= in its section in ${conf}: supervisord's user`);

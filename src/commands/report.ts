@@ -1,22 +1,17 @@
-// The status report as data (pure): each mapped process, its supervisord state, and its servers on every socket.
+// The status report (pure): each mapped process, its state and its servers on every socket, as a table or JSON.
 
 import type { AgentView } from '../agent/look.js';
 import type { Config } from '../config/types.js';
 import { resolveProcess } from '../config/resolve.js';
-import type { StatRow } from '../haproxy/replies.js';
 import type { ProcessInfo } from '../supervisor/rpc.js';
 import { namespec, type ProcessState } from '../supervisor/types.js';
 import { serverKey, type ServerRef } from '../haproxy/types.js';
-import type { ListenerSnapshot, ProcessSnapshot } from '../reconcile/snapshot.js';
+import type { ProcessSnapshot } from '../reconcile/snapshot.js';
 import { agreement, inService, type Agreement, type Verdict } from './agreement.js';
-import type { ListenerFinding } from './find-listener.js';
+import type { ListenerFinding, ListenerView } from './find-listener.js';
+import type { SocketStats } from './live.js';
 
-/** What a command needs of one server's `show stat` row. */
-export type ServerStat = Pick<StatRow, 'proxy' | 'server' | 'status' | 'scur' | 'qcur'>;
-
-export type SocketStats = { readonly ok: true; readonly rows: readonly ServerStat[] } | { readonly ok: false; readonly error: string };
-
-export interface ServerView {
+interface ServerView {
   readonly backend: string;
   readonly server: string;
   readonly socket: string;
@@ -27,16 +22,7 @@ export interface ServerView {
   readonly note: string;
 }
 
-/** What `status` found of the listener's state file. */
-export interface ListenerView {
-  readonly stateFile: string;
-  readonly snapshot: ListenerSnapshot | null;
-  /** Whether the pid that wrote the file still runs. */
-  readonly running: boolean;
-  readonly error: string | null;
-}
-
-export interface ProcessView {
+interface ProcessView {
   readonly name: string;
   readonly group: string;
   readonly process: string;
@@ -49,7 +35,7 @@ export interface ProcessView {
   readonly servers: readonly ServerView[];
 }
 
-export interface StatusReport {
+interface StatusReport {
   readonly processes: readonly ProcessView[];
   readonly sockets: readonly { readonly socket: string; readonly reachable: boolean; readonly error: string | null }[];
   readonly listener: ListenerView | null;
@@ -200,13 +186,7 @@ export function renderTable(report: StatusReport): string {
       ]);
     });
   }
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  const out = [line(header), ...rows.map(line)];
+  const out = columns([header, ...rows]);
   for (const s of report.sockets) {
     if (!s.reachable) out.push(`haproxy ${s.socket}: unreachable: ${s.error ?? ''}`);
   }
@@ -223,6 +203,17 @@ export function renderTable(report: StatusReport): string {
     }
   }
   return out.join('\n') + '\n';
+}
+
+/** Rows as aligned text columns, two spaces apart; the last column is not padded. */
+export function columns(rows: readonly (readonly string[])[]): string[] {
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((cells) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 /** The report for scripts: stable keys, snake_case like the logs. */

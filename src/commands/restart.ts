@@ -8,14 +8,12 @@ import { errorText, RestartInterrupted, RestartStopped, UsageError } from '../er
 import { serverKey, type ServerRef } from '../haproxy/types.js';
 import type { ListenerSnapshot } from '../reconcile/snapshot.js';
 import type { ProcessInfo } from '../supervisor/rpc.js';
-import { inService } from './agreement.js';
-import { lastHealthyViolations } from './guard.js';
+import { namespec } from '../supervisor/types.js';
+import { inService, lastHealthyViolations } from './agreement.js';
+import type { LiveHaproxy, LiveSupervisor, ServerStat } from './live.js';
 import { TakenOut } from './restart-undo.js';
-import { type LiveHaproxy, type LiveSupervisor } from './live.js';
-import type { ServerStat } from './report.js';
-import { nameOf, selectProcesses } from './select.js';
 
-export interface RestartDeps {
+interface RestartDeps {
   readonly config: Config;
   readonly haproxies: readonly LiveHaproxy[];
   readonly supervisor: LiveSupervisor;
@@ -317,3 +315,45 @@ function interruptible<T>(call: Promise<T>, signal: AbortSignal | undefined): Pr
     call.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }
+
+// ---- which processes: names as operators type them, resolved against getAllProcessInfo --------------------
+
+/**
+ * NAME may be `group:process`, `group:*`, a group (every process in it) or a process name (in any group),
+ * as supervisorctl accepts them. `all` means every process the config maps, in supervisord's order.
+ * Unknown names are a UsageError naming them all; duplicates are dropped, order is kept.
+ */
+export function selectProcesses(
+  config: Config,
+  infos: readonly ProcessInfo[],
+  names: readonly string[] | 'all',
+): ProcessInfo[] {
+  if (names === 'all') {
+    return infos.filter((i) => resolveProcess(config, { group: i.group, process: i.name })?.kind === 'mapped');
+  }
+  const out: ProcessInfo[] = [];
+  const unknown: string[] = [];
+  for (const name of names) {
+    const matches = match(infos, name);
+    if (matches.length === 0) unknown.push(name);
+    for (const m of matches) if (!out.includes(m)) out.push(m);
+  }
+  if (unknown.length > 0) {
+    throw new UsageError(`no such process in supervisord: ${unknown.join(', ')}`);
+  }
+  return out;
+}
+
+function match(infos: readonly ProcessInfo[], name: string): ProcessInfo[] {
+  const colon = name.indexOf(':');
+  if (colon >= 0) {
+    const group = name.slice(0, colon);
+    const process = name.slice(colon + 1);
+    return infos.filter((i) => i.group === group && (process === '*' || i.name === process));
+  }
+  const group = infos.filter((i) => i.group === name);
+  if (group.length > 0) return group;
+  return infos.filter((i) => i.name === name);
+}
+
+export const nameOf = (i: ProcessInfo): string => namespec({ group: i.group, process: i.name });

@@ -3,14 +3,13 @@
 import { askAll, mappedServers } from '../agent/look.js';
 import { errorText } from '../errors.js';
 import type { Config } from '../config/types.js';
-import { readListenerFile } from './listener-file.js';
-import { locateListener } from './locate-listener.js';
-import type { ListenerFinding } from './find-listener.js';
-import { statsOfAll, type LiveHaproxy, type LiveSupervisor } from './live.js';
-import { buildReport, renderTable, reportJson, type ListenerView, type SocketStats } from './report.js';
+
+import { locateListener, readListenerFile, type ListenerFinding, type ListenerView } from './find-listener.js';
+import { statsOfAll, type LiveHaproxy, type LiveSupervisor, type SocketStats } from './live.js';
+import { buildReport, columns, renderTable, reportJson } from './report.js';
 import type { ProcessInfo } from '../supervisor/rpc.js';
 
-export interface StatusDeps {
+interface StatusDeps {
   readonly config: Config;
   readonly haproxies: readonly LiveHaproxy[];
   readonly supervisor: Pick<LiveSupervisor, 'getAllProcessInfo'>;
@@ -43,11 +42,10 @@ export async function status(deps: StatusDeps): Promise<number> {
       deps.out(`${JSON.stringify({ error: `supervisord: ${infos.error}`, sockets, servers })}\n`);
     } else {
       const table = [['SERVER', 'SOCKET', 'HAPROXY', 'SESS'], ...servers.map((r) => [`${r.backend}/${r.server}`, r.socket, r.status, String(r.sessions)])];
-      const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
       const lines = [
         `supervisord: ${infos.error}`,
         "HAProxy alone (no answer from supervisord): the servers of the config's backends",
-        ...table.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')),
+        ...columns(table),
         ...sockets.filter((x) => !x.reachable).map((x) => `${x.socket}: ${x.error ?? ''}`),
       ];
       deps.out(`${lines.join('\n')}\n`);

@@ -1,13 +1,12 @@
 // The INI contract read into a validated Config (pure): every problem is a ConfigError naming file, section and key.
 
 import { parse as parseIni } from 'ini';
-import { parseAgentAddresses } from '../agent/address.js';
-import { ConfigError, errorText } from '../errors.js';
+import { parseAgentAddress } from '../agent/address.js';
+import { ConfigError, errorText, quote } from '../errors.js';
 import { parseSocketAddress } from '../haproxy/address.js';
 import { isValidName } from '../haproxy/commands.js';
 import type { SocketAddress } from '../haproxy/types.js';
 import type { OnDeadline, ProbeTarget, StatusRange } from '../warmup/spec.js';
-import { parseDuration } from './duration.js';
 import type { Config, OnStopping, ProcessMatch, ProgramRule, WarmupSettings } from './types.js';
 
 type Env = Record<string, string | undefined>;
@@ -69,7 +68,7 @@ export function parseConfig(text: string, file: string, env: Env): Config {
 
   // Checked in the order an operator reads the file: [haproxy], [supervisor], [warmup], then the programs.
   const a = new Reader(file, 'agent', named.get('agent'), AGENT_KEYS);
-  const agent = named.has('agent') ? { listen: a.required('listen', parseAgentAddresses) } : null;
+  const agent = named.has('agent') ? { listen: a.required('listen', (v) => parseAddressList(v, parseAgentAddress)) } : null;
   const h = new Reader(file, 'haproxy', named.get('haproxy'), HAPROXY_KEYS);
   // With [agent], HAProxy may know the listener only through agent-check: no socket at all.
   const sockets = agent === null ? h.required('socket', parseSockets) : h.optional('socket', parseSockets, []);
@@ -135,7 +134,7 @@ function checkRelativeWarmup(file: string, rule: ProgramRule, address: ProbeTarg
  * `address = HOST:PORT` of one process: a host name, IPv4 address or bracketed IPv6 address. Refused in a
  * [group:…] section, whose processes listen on different ports.
  */
-export function parseProbeAddress(text: string, match: ProcessMatch): ProbeTarget {
+function parseProbeAddress(text: string, match: ProcessMatch): ProbeTarget {
   if (match.kind === 'group') {
     throw new Error(
       "a group's processes listen on different ports: give each its own [program:GROUP:PROCESS] section with address, " +
@@ -206,7 +205,7 @@ function splitSections(text: string, file: string): RawSection[] {
       }
       const m = /^\s*\[([^\]]*)\]\s*(?:[;#].*)?$/.exec(line);
       if (m === null) {
-        throw new ConfigError(file, null, null, `line ${no}: malformed section header ${JSON.stringify(line.trim())}`);
+        throw new ConfigError(file, null, null, `line ${no}: malformed section header ${quote(line.trim())}`);
       }
       const name = (m[1] as string).trim();
       if (name === '') throw new ConfigError(file, null, null, `line ${no}: empty section name []`);
@@ -227,7 +226,7 @@ function keysOf(file: string, section: RawSection): Map<string, string> {
     if (t === '' || t.startsWith(';') || t.startsWith('#')) continue;
     // ini turns a line without "=" into `key = true`; a wrapped value's second line would become a key.
     if (t.indexOf('=') <= 0) {
-      throw new ConfigError(file, section.name, null, `line ${no}: expected "key = value", got ${JSON.stringify(t)}`);
+      throw new ConfigError(file, section.name, null, `line ${no}: expected "key = value", got ${quote(t)}`);
     }
     const key = t.slice(0, t.indexOf('=')).trim();
     const glued = gluedComment(t.slice(t.indexOf('=') + 1).trim());
@@ -303,13 +302,17 @@ class Reader {
     return this.wrap(key, () => parse(text));
   }
 
-  /** Runs a value parser, turning its plain Error into a ConfigError for this section and key. */
   wrap<T>(key: string, fn: () => T): T {
-    try {
-      return fn();
-    } catch (err) {
-      throw new ConfigError(this.file, this.section, key, errorText(err));
-    }
+    return inKey(this.file, this.section, key, fn);
+  }
+}
+
+/** Runs a parser of plain Errors, turning what it throws into a ConfigError naming file, section and key. */
+export function inKey<T>(file: string, section: string | null, key: string | null, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw new ConfigError(file, section, key, errorText(err));
   }
 }
 
@@ -329,7 +332,7 @@ export function parseProgramName(name: string): Extract<ProcessMatch, { kind: 'p
   for (const part of parts) {
     if (!SUPERVISOR_NAME_RE.test(part)) {
       throw new Error(
-        `${JSON.stringify(part)} is not a supervisord name (non-empty, no spaces, no ':' except between group and process)`,
+        `${quote(part)} is not a supervisord name (non-empty, no spaces, no ':' except between group and process)`,
       );
     }
   }
@@ -339,16 +342,9 @@ export function parseProgramName(name: string): Extract<ProcessMatch, { kind: 'p
 }
 
 function sectionMatch(file: string, section: string): ProcessMatch {
-  const wrap = <T>(fn: () => T): T => {
-    try {
-      return fn();
-    } catch (err) {
-      throw new ConfigError(file, section, null, (err as Error).message);
-    }
-  };
-  if (section.startsWith('program:')) return wrap(() => parseProgramName(section.slice('program:'.length)));
+  if (section.startsWith('program:')) return inKey(file, section, null, () => parseProgramName(section.slice('program:'.length)));
   if (section.startsWith('group:')) {
-    return wrap((): ProcessMatch => {
+    return inKey(file, section, null, (): ProcessMatch => {
       const group = parseProgramName(section.slice('group:'.length));
       if (group.group !== null) throw new Error('expected [group:NAME], without a process');
       return { kind: 'group', group: group.process };
@@ -366,16 +362,16 @@ function sectionMatch(file: string, section: string): ProcessMatch {
 // Values: each parser throws a plain Error saying what is wrong; the Reader adds file, section and key.
 
 /** Comma-separated items, trimmed; an empty item is most likely a lost name, so it is an error. */
-export function splitList(text: string, separator: RegExp | string = ','): string[] {
+function splitList(text: string, separator: RegExp | string = ','): string[] {
   const items = text.split(separator).map((s) => s.trim());
-  if (items.some((s) => s === '')) throw new Error(`empty entry in ${JSON.stringify(text)}`);
+  if (items.some((s) => s === '')) throw new Error(`empty entry in ${quote(text)}`);
   return items;
 }
 
 /** A file path the listener and the operator commands agree on whatever their working directory. */
-export function parseAbsolutePath(text: string): string {
+function parseAbsolutePath(text: string): string {
   if (!text.startsWith('/')) throw new Error(`'${text}': expected an absolute path`);
-  if (/[\x00-\x1f]/.test(text)) throw new Error(`${JSON.stringify(text)}: control characters in a path`);
+  if (/[\x00-\x1f]/.test(text)) throw new Error(`${quote(text)}: control characters in a path`);
   return text;
 }
 
@@ -383,7 +379,7 @@ export function parseAbsolutePath(text: string): string {
  * One path per socket, in the order of `socket`; an empty item for a socket that has none (another socket
  * of the same HAProxy, or a remote one: the file must be on the host where that HAProxy runs).
  */
-export function parseStateFiles(text: string, sockets: number): (string | null)[] {
+function parseStateFiles(text: string, sockets: number): (string | null)[] {
   const items = text.split(',').map((item) => item.trim());
   if (items.length !== sockets) {
     throw new Error(`${items.length} item(s) for ${sockets} socket(s): give one per socket, in the order of socket (empty for none)`);
@@ -394,7 +390,29 @@ export function parseStateFiles(text: string, sockets: number): (string | null)[
   return paths;
 }
 
-export function parsePositiveDuration(text: string): number {
+/** Durations as the config writes them ("500ms", "2s", "1.5s", "5m"). */
+const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m)$/;
+
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000 };
+
+/** Node's timers overflow above 2^31-1 ms and then fire after 1 ms; a longer duration would mean "at once". */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
+const DURATION_FORMS = 'expected a duration like 500ms, 2s or 5m';
+
+/**
+ * Milliseconds in `text` (rounded to a whole millisecond). A unit is required: a bare "5" could mean
+ * seconds or milliseconds, and guessing wrong is a 1000× error. Throws a plain Error saying what is expected.
+ */
+export function parseDuration(text: string): number {
+  const m = DURATION_RE.exec(text.trim());
+  if (m === null) throw new Error(`'${text}': ${DURATION_FORMS}`);
+  const ms = Math.round(Number(m[1]) * (UNIT_MS[m[2] as string] as number));
+  if (ms > MAX_DURATION_MS) throw new Error(`'${text}': too long (at most 24 days)`);
+  return ms;
+}
+
+function parsePositiveDuration(text: string): number {
   const ms = parseDuration(text);
   if (ms <= 0) throw new Error(`'${text}': must be longer than 0`);
   return ms;
@@ -404,12 +422,12 @@ export function parsePositiveDuration(text: string): number {
  * Upper bounds of the durations. Beyond them a value is a slip (`2m` for `2s`) that would make the
  * listener wait that long where it should act: on a stalled HAProxy, on a silent supervisord.
  */
-export const MAX_HAPROXY_TIMEOUT_MS = 60_000;
-export const MAX_HEARTBEAT_MS = 60_000;
-export const MAX_SUPERVISOR_TIMEOUT_MS = 60_000;
-export const MAX_WARMUP_INTERVAL_MS = 5 * 60_000;
-export const MAX_WARMUP_TIMEOUT_MS = 10 * 60_000;
-export const MAX_WARMUP_DEADLINE_MS = 24 * 60 * 60_000;
+const MAX_HAPROXY_TIMEOUT_MS = 60_000;
+const MAX_HEARTBEAT_MS = 60_000;
+const MAX_SUPERVISOR_TIMEOUT_MS = 60_000;
+const MAX_WARMUP_INTERVAL_MS = 5 * 60_000;
+const MAX_WARMUP_TIMEOUT_MS = 10 * 60_000;
+const MAX_WARMUP_DEADLINE_MS = 24 * 60 * 60_000;
 
 /** A positive duration of at most maxMs. */
 function upTo(maxMs: number): (text: string) => number {
@@ -422,20 +440,25 @@ function upTo(maxMs: number): (text: string) => number {
 
 /** Stats sockets, comma-separated; each a unix path or tcp://host:port (parseSocketAddress decides). */
 export function parseSockets(text: string): SocketAddress[] {
-  const sockets = splitList(text).map((item) => parseSocketAddress(item));
+  return parseAddressList(text, parseSocketAddress);
+}
+
+/** Addresses, comma-separated, none twice (as their labels tell: the same address written two ways is one). */
+export function parseAddressList<T extends { readonly label: string }>(text: string, parseItem: (item: string) => T): T[] {
+  const out = splitList(text).map((item) => parseItem(item));
   const labels = new Set<string>();
-  for (const s of sockets) {
-    if (labels.has(s.label)) throw new Error(`${s.label} is listed twice`);
-    labels.add(s.label);
+  for (const a of out) {
+    if (labels.has(a.label)) throw new Error(`${a.label} is listed twice`);
+    labels.add(a.label);
   }
-  return sockets;
+  return out;
 }
 
 /**
  * supervisord's XML-RPC endpoint: unix:///absolute/path or http://host:port[/path], the two forms
  * SUPERVISOR_SERVER_URL takes (http:// when supervisord has only an inet_http_server). Returned as given.
  */
-export function parseSupervisorUrl(text: string): string {
+function parseSupervisorUrl(text: string): string {
   const expected = `'${text}': expected unix:///path/to/supervisor.sock or http://host:port`;
   if (/\s/.test(text)) throw new Error(expected);
   if (text.startsWith('unix://')) {
@@ -464,7 +487,7 @@ export function supervisorUrlFromEnv(env: Env): string | null {
   try {
     return parseSupervisorUrl(url);
   } catch (err) {
-    throw new Error(`from $SUPERVISOR_SERVER_URL: ${(err as Error).message}`);
+    throw new Error(`from $SUPERVISOR_SERVER_URL: ${errorText(err)}`);
   }
 }
 
@@ -485,13 +508,13 @@ export function parseExpect(text: string): StatusRange[] {
   });
 }
 
-export function parseOnDeadline(text: string): OnDeadline {
+function parseOnDeadline(text: string): OnDeadline {
   if (text === 'maint' || text === 'ready') return text;
   throw new Error(`'${text}': expected maint or ready`);
 }
 
 /** A whole number ≥ 1 ("4"); throws a plain Error. */
-export function parsePositiveInteger(text: string): number {
+function parsePositiveInteger(text: string): number {
   if (!/^\d+$/.test(text.trim()) || Number(text) < 1 || Number(text) > 1_000_000) {
     throw new Error(`'${text}': expected a whole number from 1 to 1000000`);
   }
@@ -499,14 +522,14 @@ export function parsePositiveInteger(text: string): number {
 }
 
 /** yes/no in the spellings supervisord's own config accepts (true/false, on/off, 1/0); throws a plain Error. */
-export function parseBoolean(text: string): boolean {
+function parseBoolean(text: string): boolean {
   const t = text.trim().toLowerCase();
   if (['yes', 'true', 'on', '1'].includes(t)) return true;
   if (['no', 'false', 'off', '0'].includes(t)) return false;
   throw new Error(`'${text}': expected yes or no`);
 }
 
-export function parseOnStopping(text: string): OnStopping {
+function parseOnStopping(text: string): OnStopping {
   if (text === 'maint' || text === 'drain') return text;
   throw new Error(`'${text}': expected maint or drain`);
 }
@@ -565,7 +588,7 @@ export function parseHeaders(text: string): [string, string][] {
 const TEMPLATE_RE = /%\(([^)]*)\)(.?)/g;
 const TEMPLATES = ['process_name', 'group_name', 'program_name'] as const;
 
-export interface TemplateNames {
+interface TemplateNames {
   readonly process: string;
   readonly group: string;
 }
@@ -605,7 +628,7 @@ export function parseServerTemplates(text: string, names: TemplateNames): string
       const filled = substituteTemplate(part, names);
       if (!isValidName(filled)) {
         throw new Error(
-          `'${item}': ${what} ${JSON.stringify(filled)} is not a valid HAProxy name (letters, digits and _ . : - only)`,
+          `'${item}': ${what} ${quote(filled)} is not a valid HAProxy name (letters, digits and _ . : - only)`,
         );
       }
     }

@@ -1,12 +1,13 @@
 // The Python tool's command line (`SOCKET PROGRAM:BACKEND/SERVER …`) read into a Config, without warm-up.
 
-import { ConfigError, errorText } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import type { Config, ProcessMatch, ProgramRule } from './types.js';
 import {
   DEFAULT_HAPROXY_TIMEOUT_MS,
   DEFAULT_HEARTBEAT_MS,
   DEFAULT_SUPERVISOR_TIMEOUT_MS,
   DEFAULT_WARMUP,
+  inKey,
   nonEmpty,
   parseProgramName,
   parseServerTemplates,
@@ -38,14 +39,14 @@ export function parsePositional(args: string[], env: Record<string, string | und
   if (socketArg === undefined) {
     throw new ConfigError(COMMAND_LINE, null, null, `expected SOCKET ${FORM}`);
   }
-  const sockets = inArg(socketArg, () => parseSockets(socketArg));
+  const sockets = inKey(COMMAND_LINE, null, socketArg, () => parseSockets(socketArg));
   if (mappings.length === 0) {
     throw new ConfigError(COMMAND_LINE, null, socketArg, `expected at least one ${FORM} after the socket`);
   }
 
   const rules = new Map<string, { match: ProcessMatch; servers: string[] }>();
   for (const arg of mappings) {
-    const { program, match, servers } = inArg(arg, () => parseMapping(arg));
+    const { program, match, servers } = inKey(COMMAND_LINE, null, arg, () => parseMapping(arg));
     const known = rules.get(program);
     if (known === undefined) rules.set(program, { match, servers: [...servers] });
     else known.servers.push(...servers.filter((s) => !known.servers.includes(s)));
@@ -56,7 +57,7 @@ export function parsePositional(args: string[], env: Record<string, string | und
     haproxy: { sockets, timeoutMs: DEFAULT_HAPROXY_TIMEOUT_MS, heartbeatMs: DEFAULT_HEARTBEAT_MS, serverStateFiles: [] },
     listener: { stateFile: null },
     supervisor: {
-      url: inArg('$SUPERVISOR_SERVER_URL', () => supervisorUrlFromEnv(env)),
+      url: inKey(COMMAND_LINE, null, '$SUPERVISOR_SERVER_URL', () => supervisorUrlFromEnv(env)),
       username: nonEmpty(env.SUPERVISOR_USERNAME),
       password: nonEmpty(env.SUPERVISOR_PASSWORD),
       timeoutMs: DEFAULT_SUPERVISOR_TIMEOUT_MS,
@@ -81,12 +82,4 @@ function parseMapping(arg: string): { program: string; match: ProcessMatch; serv
   const program = arg.slice(0, colon);
   const match = parseProgramName(program);
   return { program, match, servers: parseServerTemplates(arg.slice(colon + 1), sampleNames(match)) };
-}
-
-function inArg<T>(arg: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    throw new ConfigError(COMMAND_LINE, null, arg, errorText(err));
-  }
 }

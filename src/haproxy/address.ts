@@ -1,6 +1,7 @@
 // Reads a stats socket address from config text: an absolute unix path, unix:///path or tcp://host:port.
 
 import { isIPv6 } from 'node:net';
+import { quote } from '../errors.js';
 import type { SocketAddress } from './types.js';
 
 const FORMS = 'expected an absolute unix socket path, unix:///path or tcp://host:port';
@@ -48,9 +49,4 @@ function tcpAddress(rest: string, fail: (detail: string) => never): SocketAddres
   const port = Number(portText);
   if (portText.length > 5 || port < 1 || port > 65535) fail(`port ${portText} is not in 1-65535`);
   return { kind: 'tcp', host, port, label: `tcp://${hostPart}:${port}` };
-}
-
-/** Quoted for an error message; control characters are shown escaped rather than breaking the log line. */
-function quote(text: string): string {
-  return CONTROL.test(text) ? JSON.stringify(text) : `'${text}'`;
 }

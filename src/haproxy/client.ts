@@ -1,10 +1,9 @@
-// The one module that opens HAProxy stats-socket connections: one command per connection, bounded in time.
+// The one module that opens HAProxy stats-socket connections: one command per connection, bounded in time and number.
 
 import { connect, type Socket } from 'node:net';
-import { errorText, HaproxyCommandError, HaproxyConnectError, HaproxyReplyError } from '../errors.js';
+import { errorText, HaproxyCommandError, HaproxyConnectError, HaproxyReplyError, quote } from '../errors.js';
 import type { RuntimeApi, ServersStateDump } from './api.js';
 import * as commands from './commands.js';
-import { Semaphore } from './limit.js';
 import {
   isSuccess,
   parseInfo,
@@ -17,7 +16,7 @@ import {
 } from './replies.js';
 import { serverKey, type AdminState, type ServerRef, type SocketAddress } from './types.js';
 
-export interface HaproxyClientOptions {
+interface HaproxyClientOptions {
   /** Bound on one command: connect, send and the whole reply. */
   readonly timeoutMs: number;
   /** Connections this client may hold open at once (default 2); HAProxy serves 10 in all. */
@@ -40,7 +39,7 @@ export class HaproxyClient implements RuntimeApi {
   private readonly slots: Semaphore;
 
   constructor(
-    readonly address: SocketAddress,
+    private readonly address: SocketAddress,
     opts: HaproxyClientOptions,
   ) {
     if (!(opts.timeoutMs > 0) || !Number.isFinite(opts.timeoutMs)) {
@@ -59,7 +58,7 @@ export class HaproxyClient implements RuntimeApi {
     try {
       commands.checkLine(command);
     } catch (err) {
-      throw this.notSent(commands.preview(command), err);
+      throw this.notSent(quote(command), err);
     }
     return this.slots.use(() => this.exchange(command));
   }
@@ -70,7 +69,7 @@ export class HaproxyClient implements RuntimeApi {
     try {
       command = commands.setServerState(ref, state);
     } catch (err) {
-      throw this.notSent(commands.preview(`set server ${serverKey(ref)} state ${state}`), err);
+      throw this.notSent(quote(`set server ${serverKey(ref)} state ${state}`), err);
     }
     const reply = await this.send(command);
     this.checkComplete(command, reply);
@@ -120,7 +119,7 @@ export class HaproxyClient implements RuntimeApi {
         }
       } catch (err) {
         if (err instanceof HaproxyReplyError) {
-          throw new HaproxyReplyError(`haproxy ${this.label}: '${commands.preview(line)}': ${err.message}`);
+          throw new HaproxyReplyError(`haproxy ${this.label}: '${quote(line)}': ${err.message}`);
         }
         throw err;
       }
@@ -148,9 +147,9 @@ export class HaproxyClient implements RuntimeApi {
     return this.query('show info', () => commands.showInfo(), parseInfo);
   }
 
-  /** Server rows of `show stat`, for one backend or all. */
-  async showStat(backend?: string): Promise<StatRow[]> {
-    return this.query(`show stat ${backend ?? ''}`, () => commands.showStat(backend), parseShowStat);
+  /** Server rows of `show stat`, every backend's. */
+  async showStat(): Promise<StatRow[]> {
+    return this.query('show stat', () => commands.showStat(), parseShowStat);
   }
 
   private async query<T>(intended: string, build: () => string, parse: (reply: string) => T): Promise<T> {
@@ -158,7 +157,7 @@ export class HaproxyClient implements RuntimeApi {
     try {
       command = build();
     } catch (err) {
-      throw this.notSent(commands.preview(intended.trim()), err);
+      throw this.notSent(quote(intended.trim()), err);
     }
     const reply = await this.send(command);
     this.checkComplete(command, reply);
@@ -237,4 +236,61 @@ export class HaproxyClient implements RuntimeApi {
 function connectReason(err: NodeJS.ErrnoException): string {
   const hint = err.code === undefined ? undefined : CONNECT_HINTS[err.code];
   return hint === undefined ? err.message : `${err.code}: ${hint}`;
+}
+
+/**
+ * A FIFO counting semaphore: bounds how many stats-socket connections one client holds at once.
+ * HAProxy serves at most `stats maxconn` (default 10) CLI connections across all its stats sockets and
+ * leaves the rest hanging, so each client keeps well under that. Waiters are served in arrival order.
+ */
+export class Semaphore {
+  private held = 0;
+  private readonly queue: (() => void)[] = [];
+
+  constructor(readonly limit: number) {
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be an integer ≥ 1, got ${limit}`);
+  }
+
+  /** Slots in use. */
+  get active(): number {
+    return this.held;
+  }
+
+  /** Callers waiting for a slot. */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  /** Resolves with a release function once a slot is free; releasing twice is harmless. */
+  acquire(): Promise<() => void> {
+    return new Promise((resolve) => {
+      const grant = () => {
+        this.held += 1;
+        let released = false;
+        resolve(() => {
+          if (released) return;
+          released = true;
+          this.release();
+        });
+      };
+      if (this.held < this.limit) grant();
+      else this.queue.push(grant);
+    });
+  }
+
+  /** Runs fn holding a slot, and frees the slot however fn ends. */
+  async use<T>(fn: () => Promise<T>): Promise<T> {
+    const release = await this.acquire();
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+
+  private release(): void {
+    this.held -= 1;
+    const next = this.queue.shift();
+    next?.();
+  }
 }

@@ -1,5 +1,6 @@
 // Builds the runtime-API command lines we send (pure); refuses anything that could smuggle in a second command.
 
+import { quote } from '../errors.js';
 import type { AdminState, ServerRef } from './types.js';
 
 /** The only characters HAProxy itself allows in proxy and server names (`haproxy -c` rejects the rest). */
@@ -22,7 +23,7 @@ export function isValidName(s: string): boolean {
 /** Returns `line` if it is one safe command line (no newline, not empty, bounded); throws Error otherwise. */
 export function checkLine(line: string): string {
   if (line.trim() === '') throw new Error('empty command line');
-  if (CONTROL.test(line)) throw new Error(`command line holds a control character: ${preview(line)}`);
+  if (CONTROL.test(line)) throw new Error(`command line holds a control character: ${quote(line)}`);
   const bytes = Buffer.byteLength(line, 'utf8');
   if (bytes > MAX_LINE_BYTES) throw new Error(`command line is ${bytes} bytes, more than ${MAX_LINE_BYTES}`);
   return line;
@@ -32,7 +33,7 @@ export function checkLine(line: string): string {
 export function setServerState(ref: ServerRef, state: AdminState): string {
   checkName('backend', ref.backend);
   checkName('server', ref.server);
-  if (!ADMIN_STATES.includes(state)) throw new Error(`not an admin state: ${preview(String(state))}`);
+  if (!ADMIN_STATES.includes(state)) throw new Error(`not an admin state: ${quote(String(state))}`);
   return checkLine(`set server ${ref.backend}/${ref.server} state ${state}`);
 }
 
@@ -47,26 +48,18 @@ export function showInfo(): string {
   return 'show info';
 }
 
-/** `show stat` for everything, or `show stat B 4 -1`: only B's servers (type 4 = servers, -1 = all ids). */
-export function showStat(backend?: string): string {
-  if (backend === undefined) return 'show stat';
-  checkName('backend', backend);
-  return checkLine(`show stat ${backend} 4 -1`);
+/** `show stat` of everything: the commands read the server rows of every backend at once. */
+export function showStat(): string {
+  return 'show stat';
 }
 
 function checkName(what: 'backend' | 'server', name: string): void {
   if (!isValidName(name)) {
     throw new Error(
-      `${what} name ${preview(name)} is not a valid HAProxy name ` +
+      `${what} name ${quote(name)} is not a valid HAProxy name ` +
         `(1-${MAX_NAME_LENGTH} of letters, digits and _ . : -)`,
     );
   }
-}
-
-/** Safe to put in a log line or error message: escaped, and cut short. */
-export function preview(text: string, max = 60): string {
-  const shown = JSON.stringify(text.length > max ? text.slice(0, max) : text);
-  return text.length > max ? `${shown}… (${text.length} chars)` : shown;
 }
 
 /**

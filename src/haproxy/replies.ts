@@ -1,7 +1,6 @@
 // Reads HAProxy runtime-API replies (pure): success vs error text, `show servers state`, `show info`, `show stat`.
 
-import { HaproxyReplyError } from '../errors.js';
-import { preview } from './commands.js';
+import { HaproxyReplyError, quote } from '../errors.js';
 import type { AdminState } from './types.js';
 
 // ---- success and error text ------------------------------------------------------------------------
@@ -65,7 +64,7 @@ export function readChainedReplies(reply: string, count: number): { answers: (st
     i += 1;
   }
   if (answers.length < count) {
-    throw new HaproxyReplyError(`expected ${count} answers to chained commands, read ${answers.length} in ${preview(reply)}`);
+    throw new HaproxyReplyError(`expected ${count} answers to chained commands, read ${answers.length} in ${quote(reply)}`);
   }
   return { answers, rest: lines.slice(i).join('\n') };
 }
@@ -156,12 +155,12 @@ export function parseServersState(text: string): ServerStateRow[] {
     throw new HaproxyReplyError(
       version !== undefined && /^\d+$/.test(version)
         ? `show servers state: format version ${version} is not supported (expected 1)`
-        : `show servers state: expected the version line '1', got ${preview(text)}`,
+        : `show servers state: expected the version line '1', got ${quote(text)}`,
     );
   }
   const header = lines[1];
   if (header === undefined || !header.startsWith('# ')) {
-    throw new HaproxyReplyError(`show servers state: expected a '# ' header line, got ${preview(header ?? '')}`);
+    throw new HaproxyReplyError(`show servers state: expected a '# ' header line, got ${quote(header ?? '')}`);
   }
   const names = header.slice(2).trim().split(/ +/);
   const col = new Map(names.map((name, i) => [name, i]));
@@ -174,7 +173,7 @@ export function parseServersState(text: string): ServerStateRow[] {
     const cells = line.trim().split(/ +/);
     if (cells.length !== names.length) {
       throw new HaproxyReplyError(
-        `show servers state: line ${i + 3} has ${cells.length} fields, the header ${names.length}: ${preview(line)}`,
+        `show servers state: line ${i + 3} has ${cells.length} fields, the header ${names.length}: ${quote(line)}`,
       );
     }
     const raw = (field: string): string | undefined => {
@@ -186,7 +185,7 @@ export function parseServersState(text: string): ServerStateRow[] {
       const cell = raw(field);
       if (cell === undefined) return undefined;
       if (!/^-?\d+$/.test(cell)) {
-        throw new HaproxyReplyError(`show servers state: line ${i + 3}: ${field} is not a number: ${preview(cell)}`);
+        throw new HaproxyReplyError(`show servers state: line ${i + 3}: ${field} is not a number: ${quote(cell)}`);
       }
       return Number(cell);
     };
@@ -232,7 +231,7 @@ export function parseInfo(text: string): Record<string, string> {
     info[line.slice(0, colon)] = line.slice(colon + 1).trim();
   }
   if (Object.keys(info).length === 0) {
-    throw new HaproxyReplyError(`show info: no 'Key: value' lines in ${preview(text)}`);
+    throw new HaproxyReplyError(`show info: no 'Key: value' lines in ${quote(text)}`);
   }
   return info;
 }
@@ -257,7 +256,7 @@ export function infoIdentity(info: Record<string, string>): ProcessIdentity {
   const uptime = info['Uptime_sec'];
   if (uptime === undefined || !/^\d+$/.test(uptime)) {
     throw new HaproxyReplyError(
-      uptime === undefined ? 'show info: no Uptime_sec field' : `show info: Uptime_sec is not a number: ${preview(uptime)}`,
+      uptime === undefined ? 'show info: no Uptime_sec field' : `show info: Uptime_sec is not a number: ${quote(uptime)}`,
     );
   }
   const start = info['Start_time_sec'];
@@ -278,7 +277,7 @@ export function isNewProcess(was: ProcessIdentity, now: ProcessIdentity): boolea
 export const describeProcess = (id: ProcessIdentity): string => `pid ${id.pid}, up ${id.uptimeSec} s`;
 
 /** An HAProxy version as `show info` names it: `2.2.9-2+deb11u6`, `3.0.11-1+deb13u4`, `3.1-dev5`. */
-export interface HaproxyVersion {
+interface HaproxyVersion {
   readonly text: string;
   readonly major: number;
   readonly minor: number;
@@ -350,7 +349,7 @@ export function parseShowStat(csv: string): StatRow[] {
   const records = parseCsv(csv);
   const first = records[0];
   if (first === undefined || first[0] === undefined || !first[0].startsWith('# ')) {
-    throw new HaproxyReplyError(`show stat: expected a '# pxname,…' header, got ${preview(csv)}`);
+    throw new HaproxyReplyError(`show stat: expected a '# pxname,…' header, got ${quote(csv)}`);
   }
   const names = [first[0].slice(2), ...first.slice(1)];
   const col = new Map<string, number>();
@@ -374,7 +373,7 @@ export function parseShowStat(csv: string): StatRow[] {
       const text = cell(field);
       if (text === '') return null;
       if (!/^-?\d+$/.test(text)) {
-        throw new HaproxyReplyError(`show stat: record ${i + 2}: ${field} is not a number: ${preview(text)}`);
+        throw new HaproxyReplyError(`show stat: record ${i + 2}: ${field} is not a number: ${quote(text)}`);
       }
       return Number(text);
     };
@@ -449,7 +448,7 @@ export function parseCsv(text: string): string[][] {
   return records;
 }
 
-export type StatusWord = 'UP' | 'DOWN' | 'DRAIN' | 'MAINT' | 'NOLB' | 'no check';
+type StatusWord = 'UP' | 'DOWN' | 'DRAIN' | 'MAINT' | 'NOLB' | 'no check';
 
 const STATUS_WORDS: readonly StatusWord[] = ['no check', 'MAINT', 'DRAIN', 'NOLB', 'DOWN', 'UP'];
 

@@ -1,5 +1,6 @@
 // Converges one HAProxy stats socket to the desired state; one applier per socket, each on its own.
 
+import { KeptFile } from '../atomic-file.js';
 import type { Clock } from '../clock.js';
 import { errorText, HaproxyCommandError } from '../errors.js';
 import type { RuntimeApi, ServersStateDump } from '../haproxy/api.js';
@@ -14,7 +15,6 @@ import {
   versionSupport,
   type ProcessIdentity,
 } from '../haproxy/replies.js';
-import { restoredSignature, writeServerStateFile } from '../haproxy/state-file.js';
 import { serverKey, type AdminState } from '../haproxy/types.js';
 import type { Logger } from '../log.js';
 import type { DesiredServer, DesiredState } from './desired.js';
@@ -23,7 +23,7 @@ import { looser } from './policy.js';
 /** Least time between the starts of two passes; the first decision after a quiet spell goes out at once. */
 const PASS_GAP_MS = 10;
 
-export interface ApplierOptions {
+interface ApplierOptions {
   readonly clock: Clock;
   readonly log: Logger;
   /** How often to look for an HAProxy restart (`show info` Pid / Uptime_sec) and read every state. */
@@ -33,13 +33,6 @@ export interface ApplierOptions {
   readonly dryRun: boolean;
   /** HAProxy's server state file for this socket, rewritten whenever what it would restore changes. */
   readonly stateFile: string | null;
-}
-
-export interface ApplierStatus {
-  readonly socket: string;
-  readonly reachable: boolean | null;
-  /** Servers whose latest decision is not yet on this socket. */
-  readonly pending: number;
 }
 
 export class SocketApplier {
@@ -55,8 +48,10 @@ export class SocketApplier {
   private version: string | null | undefined = undefined;
   private reachable: boolean | null = null;
   private backoffMs: number;
+  /** HAProxy's server state file for this socket; null without one, or in a dry run. */
+  private readonly file: KeptFile | null;
+  /** What the file last written restores (restoredSignature). */
   private written: string | null = null;
-  private fileFailing = false;
   /** Ends the current wait early on a kick (unset while kicks must not shorten it). */
   private wake: (() => void) | null = null;
   /** Ends the current wait, whatever it is: for stop(). */
@@ -74,6 +69,10 @@ export class SocketApplier {
     private readonly opts: ApplierOptions,
   ) {
     this.backoffMs = opts.backoffMinMs;
+    this.file =
+      opts.stateFile === null || opts.dryRun
+        ? null
+        : new KeptFile(opts.stateFile, opts.log, 'haproxy server state file', 'error', { socket: api.label });
   }
 
   get label(): string {
@@ -99,10 +98,6 @@ export class SocketApplier {
     const wake = this.wake;
     this.wake = null;
     wake?.();
-  }
-
-  status(): ApplierStatus {
-    return { socket: this.label, reachable: this.reachable, pending: this.pendingServers().length };
   }
 
   /** Resolves once everything desired is on this socket (for shutdown and tests). */
@@ -285,22 +280,11 @@ export class SocketApplier {
   }
 
   private async writeFile(dump: ServersStateDump, force: boolean): Promise<void> {
-    const path = this.opts.stateFile;
-    if (path === null || this.opts.dryRun) return;
+    if (this.file === null) return;
     const signature = restoredSignature(dump.rows);
     if (!force && signature === this.written) return;
-    try {
-      await writeServerStateFile(path, dump.text);
-      this.written = signature;
-      if (this.fileFailing) this.opts.log.info('haproxy server state file written again', { socket: this.label, path });
-      this.fileFailing = false;
-    } catch (err) {
-      // HAProxy then restores an older file on its next reload; the heartbeat's check still corrects it.
-      if (!this.fileFailing) {
-        this.opts.log.error('cannot write the haproxy server state file', { socket: this.label, path, error: errorText(err) });
-      }
-      this.fileFailing = true;
-    }
+    // A failure is logged: HAProxy then restores an older file on its next reload, which the heartbeat's check corrects.
+    if (await this.file.write(dump.text)) this.written = signature;
   }
 
   private fieldsOf(want: DesiredServer) {
@@ -343,4 +327,9 @@ export class SocketApplier {
       if (!ignoreKicks) this.wake = done;
     });
   }
+}
+
+/** What a reload restores per server: admin bits and weight. Dumps with the same signature restore the same. */
+function restoredSignature(rows: readonly { backend: string; server: string; adminState: number; uweight?: number }[]): string {
+  return rows.map((r) => `${r.backend}/${r.server}=${r.adminState}:${r.uweight ?? ''}`).join(' ');
 }

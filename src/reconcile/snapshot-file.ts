@@ -1,22 +1,24 @@
-// Keeps the listener's own state file ([listener] state_file) up to date: coalesced, atomic writes, off the
-// event path; and reads what a previous listener left in it.
+// The listener's own state file ([listener] state_file): coalesced writes off the event path, and the last one read back.
 
-import { writeFileAtomic } from '../atomic-file.js';
-import { errorText } from '../errors.js';
 import { readFile } from 'node:fs/promises';
+import { KeptFile } from '../atomic-file.js';
+import { errorText } from '../errors.js';
 import type { Logger } from '../log.js';
 import { parseSnapshot, type ListenerSnapshot } from './snapshot.js';
 
 export class SnapshotFileWriter {
   private dirty = false;
   private writing: Promise<void> | null = null;
-  private failing = false;
+  private readonly file: KeptFile;
 
   constructor(
-    private readonly path: string,
+    path: string,
     private readonly snapshot: () => ListenerSnapshot,
-    private readonly log: Logger,
-  ) {}
+    log: Logger,
+  ) {
+    // Not worth stopping for: status shows less.
+    this.file = new KeptFile(path, log, 'state file', 'warn');
+  }
 
   /** Something changed: write soon. Many changes in a burst make one write. */
   changed(): void {
@@ -35,24 +37,10 @@ export class SnapshotFileWriter {
       await new Promise((r) => setImmediate(r));
       while (this.dirty) {
         this.dirty = false;
-        await this.writeOnce();
+        await this.file.write(JSON.stringify(this.snapshot()));
       }
     } finally {
       this.writing = null;
-    }
-  }
-
-  private async writeOnce(): Promise<void> {
-    try {
-      await writeFileAtomic(this.path, JSON.stringify(this.snapshot()) + '\n');
-      if (this.failing) this.log.info('state file written again', { path: this.path });
-      this.failing = false;
-    } catch (err) {
-      // Not worth stopping for: status shows less. Said once, not on every write.
-      if (!this.failing) {
-        this.log.warn('cannot write the state file', { path: this.path, error: errorText(err) });
-      }
-      this.failing = true;
     }
   }
 }

@@ -1,6 +1,6 @@
 // supervisord's eventlistener protocol, pure: the tokens we write, frames cut from bytes, events decoded from frames.
 
-import { ProtocolError } from '../errors.js';
+import { ProtocolError, quote } from '../errors.js';
 import { PROCESS_STATES, type ProcessName, type ProcessState } from './types.js';
 
 /** The first thing a listener writes: supervisord sends nothing before it. */
@@ -342,13 +342,8 @@ function decodeUtf8(bytes: Buffer): string | null {
   }
 }
 
-/** A short, escaped excerpt for error messages, so a log line shows what was actually received. */
-function quote(text: string): string {
-  const chars = [...text];
-  return chars.length <= QUOTE_MAX ? JSON.stringify(text) : `${JSON.stringify(chars.slice(0, QUOTE_MAX).join(''))}…`;
-}
-
+/** A short, escaped excerpt of received bytes for error messages. */
 function quoteBytes(bytes: Buffer): string {
   // Lenient decode on purpose: the excerpt must show invalid bytes (as U+FFFD) rather than throw again.
-  return quote(bytes.subarray(0, QUOTE_MAX * 4).toString('utf8'));
+  return quote(bytes.subarray(0, QUOTE_MAX * 4).toString('utf8'), QUOTE_MAX);
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HaproxyClient } from '../../src/haproxy/client.js';
 import { adminStateOf } from '../../src/haproxy/replies.js';
-import { writeServerStateFile } from '../../src/haproxy/state-file.js';
+import { writeFileAtomic as writeServerStateFile } from '../../src/atomic-file.js';
 import { haproxyVersion, requireBinary } from '../support/binaries.js';
 import { startHaproxy, type HaproxyInstance } from '../support/haproxy.js';
 import { ROOT } from '../support/paths.js';

@@ -1,9 +1,8 @@
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeFileAtomic } from '../../src/atomic-file.js';
-import { writeServerStateFile } from '../../src/haproxy/state-file.js';
+import { KeptFile, writeFileAtomic } from '../../src/atomic-file.js';
 import { memoryLogger } from '../support/log.js';
 import { buildSnapshot } from '../../src/reconcile/snapshot.js';
 import { SnapshotFileWriter } from '../../src/reconcile/snapshot-file.js';
@@ -13,9 +12,14 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
 const freshDir = () => mkdtempSync(join(root, `${++n}-`));
 
-/** Both state files the listener writes, each through its own writer. */
+/** Both state files the listener writes, each as its writer does it. */
 const writers: [string, (path: string, text: string) => Promise<void>][] = [
-  ['server state file', (path, text) => writeServerStateFile(path, text)],
+  [
+    'server state file',
+    async (path, text) => {
+      expect(await new KeptFile(path, memoryLogger(), 'haproxy server state file', 'error').write(text)).toBe(true);
+    },
+  ],
   [
     'listener state file',
     async (path, text) => {
@@ -57,7 +61,7 @@ describe('writeFileAtomic', () => {
     const dir = freshDir();
     const path = join(dir, 'state');
     const texts = Array.from({ length: 20 }, (_, i) => `write ${i}\n`);
-    await Promise.all(texts.map((t) => writeServerStateFile(path, t)));
+    await Promise.all(texts.map((t) => writeFileAtomic(path, t)));
     expect(texts).toContain(readFileSync(path, 'utf8'));
     expect(readdirSync(dir)).toEqual(['state']);
   });
@@ -66,6 +70,14 @@ describe('writeFileAtomic', () => {
     const dir = freshDir();
     await expect(writeFileAtomic(join(dir, 'none', 'state'), 'x')).rejects.toThrow(/ENOENT/);
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('ends the file with a newline', async () => {
+    const path = join(freshDir(), 'state');
+    await writeFileAtomic(path, 'x');
+    expect(readFileSync(path, 'utf8')).toBe('x\n');
+    await writeFileAtomic(path, 'y\n');
+    expect(readFileSync(path, 'utf8')).toBe('y\n');
   });
 
   it('keeps mode 0640 whatever the umask', async () => {
@@ -78,5 +90,19 @@ describe('writeFileAtomic', () => {
       process.umask(old);
     }
     expect(statSync(path).mode & 0o777).toBe(0o640);
+  });
+});
+
+describe('KeptFile', () => {
+  it('logs a failure once, and once again when a write works', async () => {
+    const dir = freshDir();
+    const log = memoryLogger();
+    const file = new KeptFile(join(dir, 'none', 'state'), log, 'haproxy server state file', 'error', { socket: 's' });
+    expect(await file.write('x')).toBe(false);
+    expect(await file.write('x')).toBe(false);
+    expect(log.lines.filter((l) => l.includes('cannot write the haproxy server state file'))).toHaveLength(1);
+    mkdirSync(join(dir, 'none'));
+    expect(await file.write('x')).toBe(true);
+    expect(log.lines.filter((l) => l.includes('haproxy server state file written again'))).toHaveLength(1);
   });
 });

@@ -1,10 +1,10 @@
 // The agent's pure cores: the request line, the answer decisions, the log budget and the listen addresses.
 
 import { describe, expect, it } from 'vitest';
-import { parseAgentAddress, parseAgentAddresses, connectHost } from '../../../src/agent/address.js';
-import { AgentAnswers, nextAnswer, NO_CHANGE, reply } from '../../../src/agent/answers.js';
-import { LogLimit } from '../../../src/agent/log-limit.js';
-import { parseRequest } from '../../../src/agent/request.js';
+import { parseAgentAddress, connectHost } from '../../../src/agent/address.js';
+import { parseAddressList } from '../../../src/config/parse.js';
+import { AgentAnswers, nextAnswer, NO_CHANGE, parseRequest, reply } from '../../../src/agent/answers.js';
+import { LogLimit } from '../../../src/agent/server.js';
 import { DesiredState } from '../../../src/reconcile/desired.js';
 
 describe('parseRequest', () => {
@@ -130,9 +130,9 @@ describe('[agent] listen addresses', () => {
   });
 
   it('takes several, refuses an empty entry and the same address twice', () => {
-    expect(parseAgentAddresses('0.0.0.0:9707, [::]:9707').map((a) => a.label)).toEqual(['0.0.0.0:9707', '[::]:9707']);
-    expect(() => parseAgentAddresses('0.0.0.0:9707,')).toThrow('empty entry');
-    expect(() => parseAgentAddresses('[::1]:1, [0:0::1]:1')).toThrow('[::1]:1 is listed twice');
+    expect(parseAddressList('0.0.0.0:9707, [::]:9707', parseAgentAddress).map((a) => a.label)).toEqual(['0.0.0.0:9707', '[::]:9707']);
+    expect(() => parseAddressList('0.0.0.0:9707,', parseAgentAddress)).toThrow('empty entry');
+    expect(() => parseAddressList('[::1]:1, [0:0::1]:1', parseAgentAddress)).toThrow('[::1]:1 is listed twice');
   });
 
   it('reaches a wildcard address through loopback', () => {

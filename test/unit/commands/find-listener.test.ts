@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configArgs, findListener, isLocalUrl, type FindListenerInput } from '../../../src/commands/find-listener.js';
-import type { ListenerView } from '../../../src/commands/report.js';
+import type { ListenerView } from '../../../src/commands/find-listener.js';
 import { buildSnapshot } from '../../../src/reconcile/snapshot.js';
 import { info } from './fixtures.js';
 

@@ -4,7 +4,7 @@ import { parseConfig } from '../../../src/config/parse.js';
 import type { Config } from '../../../src/config/types.js';
 import type { ProcessInfo } from '../../../src/supervisor/rpc.js';
 import type { ProcessState } from '../../../src/supervisor/types.js';
-import type { ServerStat } from '../../../src/commands/report.js';
+import type { ServerStat } from '../../../src/commands/live.js';
 
 export const CONFIG_TEXT = `[haproxy]
 socket = /run/a.sock, tcp://127.0.0.1:9999

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { buildReport, formatUptime, formatWarmup, renderTable, reportJson, type ListenerView, type SocketStats } from '../../../src/commands/report.js';
+import type { ListenerView } from '../../../src/commands/find-listener.js';
+import type { SocketStats } from '../../../src/commands/live.js';
+import { buildReport, formatUptime, formatWarmup, renderTable, reportJson } from '../../../src/commands/report.js';
 import { buildSnapshot, type ProcessSnapshot } from '../../../src/reconcile/snapshot.js';
 import { config, info, stat } from './fixtures.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RestartArgs } from '../../../src/args.js';
 import type { Clock } from '../../../src/clock.js';
 import type { LiveHaproxy, LiveSupervisor } from '../../../src/commands/live.js';
-import type { ServerStat } from '../../../src/commands/report.js';
+import type { ServerStat } from '../../../src/commands/live.js';
 import { restart } from '../../../src/commands/restart.js';
 import { UsageError, XmlRpcFault } from '../../../src/errors.js';
 import type { ServerStateRow } from '../../../src/haproxy/replies.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { lastHealthyViolations } from '../../../src/commands/guard.js';
-import { nameOf, selectProcesses } from '../../../src/commands/select.js';
+import { lastHealthyViolations } from '../../../src/commands/agreement.js';
+import { nameOf, selectProcesses } from '../../../src/commands/restart.js';
 import { UsageError } from '../../../src/errors.js';
 import { config, info, stat } from './fixtures.js';
 

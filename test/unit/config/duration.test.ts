@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_DURATION_MS, parseDuration } from '../../../src/config/duration.js';
+import { MAX_DURATION_MS, parseDuration } from '../../../src/config/parse.js';
 
 describe('parseDuration', () => {
   it.each([

@@ -25,7 +25,7 @@ describe('parseSocketAddress', () => {
   });
 
   it.each([
-    ['tcp://127.0.0.1', /^'tcp:\/\/127\.0\.0\.1': expected tcp:\/\/host:port/],
+    ['tcp://127.0.0.1', /^"tcp:\/\/127\.0\.0\.1": expected tcp:\/\/host:port/],
     ['tcp://:9999', /host is missing/],
     ['tcp://127.0.0.1:0', /port 0 is not in 1-65535/],
     ['tcp://127.0.0.1:65536', /port 65536 is not in 1-65535/],
@@ -61,7 +61,7 @@ describe('parseSocketAddress', () => {
     }
     expect(caught).toBeInstanceOf(Error);
     expect((caught as Error).constructor).toBe(Error);
-    expect((caught as Error).message).toBe("'tcp://127.0.0.1': expected tcp://host:port");
+    expect((caught as Error).message).toBe('"tcp://127.0.0.1": expected tcp://host:port');
   });
 
   it('escapes control characters in the message instead of breaking the line', () => {

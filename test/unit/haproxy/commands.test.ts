@@ -6,7 +6,6 @@ import {
   MAX_LINE_BYTES,
   MAX_NAME_LENGTH,
   NAME_PATTERN,
-  preview,
   setServerState,
   showInfo,
   showServersState,
@@ -80,9 +79,8 @@ describe('show commands', () => {
     expect(showServersState('be')).toBe('show servers state be');
   });
 
-  it('builds show stat for everything or one backend\'s servers', () => {
+  it('builds show stat', () => {
     expect(showStat()).toBe('show stat');
-    expect(showStat('be')).toBe('show stat be 4 -1');
   });
 
   it('builds show info', () => {
@@ -91,7 +89,6 @@ describe('show commands', () => {
 
   it.each(HOSTILE)('refuses the backend %j', (backend) => {
     expect(() => showServersState(backend)).toThrow(/not a valid HAProxy name/);
-    expect(() => showStat(backend)).toThrow(/not a valid HAProxy name/);
   });
 
   it('never builds a line checkLine would refuse, even for the longest names', () => {
@@ -99,7 +96,6 @@ describe('show commands', () => {
     for (const line of [
       setServerState({ backend: long, server: long }, 'drain'),
       showServersState(long),
-      showStat(long),
       showInfo(),
     ]) {
       expect(checkLine(line)).toBe(line);
@@ -129,13 +125,6 @@ describe('checkLine', () => {
     expect(() => checkLine('é'.repeat(600))).toThrow('1200 bytes');
     // HAProxy wedged a CLI slot for good on lines near 16 KB.
     expect(() => checkLine('x'.repeat(16_300))).toThrow(/bytes, more than/);
-  });
-});
-
-describe('preview', () => {
-  it('escapes and cuts', () => {
-    expect(preview('a\nb')).toBe('"a\\nb"');
-    expect(preview('x'.repeat(100), 10)).toBe(`"${'x'.repeat(10)}"… (100 chars)`);
   });
 });
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readListenerFile } from '../../../src/commands/listener-file.js';
+import { readListenerFile } from '../../../src/commands/find-listener.js';
 import { memoryLogger } from '../../support/log.js';
 import { buildSnapshot, parseSnapshot, type ProcessSnapshot } from '../../../src/reconcile/snapshot.js';
 import { SnapshotFileWriter } from '../../../src/reconcile/snapshot-file.js';

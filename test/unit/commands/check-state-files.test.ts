@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkServerStateFiles, mayWrite, type StateFileFs } from '../../../src/commands/state-file-check.js';
+import { checkServerStateFiles, mayWrite, type StateFileFs } from '../../../src/commands/check.js';
 
 const fs = (kinds: Record<string, 'file' | 'dir' | 'other'>, readOnly: readonly string[] = []): StateFileFs => ({
   kind: (path) => kinds[path] ?? null,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Semaphore } from '../../../src/haproxy/limit.js';
+import { Semaphore } from '../../../src/haproxy/client.js';
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
