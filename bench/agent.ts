@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { writeFile, mkdir } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readVisits, setColdNext } from '../test/support/counting.js';
@@ -145,7 +145,7 @@ async function startAgentStack(
           haproxy: opts.push ? ['timeout = 2s'] : null,
           sections: ['[agent]', `listen = 127.0.0.1:${agentPort}`, ''],
           warmup: ['interval = 20ms', 'timeout = 1s', 'deadline = 60s'],
-          program: (_name, port) => [`address = 127.0.0.1:${port}`],
+          mapping: (_name, port) => ['warmup = /site', `address = 127.0.0.1:${port}`],
         },
       ],
     },
@@ -173,7 +173,7 @@ async function startAgentStack(
       ),
     );
   }
-  await waitForLog(dirname(stack.listenerLog()), /msg="agent listening"/, 'the agent to listen', 0, 30_000);
+  await waitForLog(stack.listenerDir(), /msg="agent listening"/, 'the agent to listen', 0, 30_000);
   for (const hap of [...(opts.push ? [stack.hap] : []), ...pulls]) {
     for (const n of names) await hap.waitStatus(BACKEND, n, 'UP', 30_000);
   }

@@ -40,8 +40,10 @@ export interface StackListener {
   readonly warmup: readonly string[];
   /** More sections, as lines, between [haproxy] and [warmup] (e.g. `[listener]`). */
   readonly sections?: readonly string[];
-  /** More lines for the [program:…] section of each app in HAProxy, after `servers` and `warmup`. */
-  readonly program?: (app: string, port: number) => readonly string[];
+  /** The lines after `servers = …` in the [program:…] section of each app in HAProxy; default `warmup = /site`. */
+  readonly mapping?: (app: string, port: number) => readonly string[];
+  /** What supervisord runs before `--config FILE`, as argv (default: the built CLI, see listenerCommand). */
+  readonly command?: readonly string[];
   /** Started with supervisord (default), or later with startListener(). */
   readonly autostart?: boolean;
   /** Lines ending its eventlistener section, e.g. `startsecs = 0`. */
@@ -49,6 +51,7 @@ export interface StackListener {
 }
 
 export interface StackOptions {
+  /** Everything lives here: haproxy/, supervisor/ (supervisord's conf, socket `supervisor.sock` and logs, the apps' logs), supervisor/NAME/ per listener. */
   readonly dir: string;
   readonly apps: readonly StackApp[];
   readonly listeners?: readonly StackListener[];
@@ -96,6 +99,8 @@ export interface Stack {
   pid(program: string): Promise<number>;
   /** supervisord's namespec of an app (`group:name` or `name`). */
   namespec(app: string): string;
+  /** The directory of a listener (default `listener`): its listener.ini and listener.log. */
+  listenerDir(name?: string): string;
   /** The stderr log of a listener. */
   listenerLog(name?: string): string;
   /**
@@ -116,8 +121,8 @@ function listenerIni(socket: string, l: StackListener, apps: readonly StackApp[]
   const lines = [...haproxy, ...(l.sections ?? []), '[warmup]', ...l.warmup, ''];
   for (const a of apps.filter((x) => x.inHaproxy !== false)) {
     const section = a.group === undefined ? a.name : `${a.group}:${a.name}`;
-    const more = l.program?.(a.name, ports[a.name] as number) ?? [];
-    lines.push(`[program:${section}]`, `servers = ${BACKEND}/${a.name}`, `warmup = ${SITE_PATH}`, ...more, '');
+    const mapping = l.mapping?.(a.name, ports[a.name] as number) ?? [`warmup = ${SITE_PATH}`];
+    lines.push(`[program:${section}]`, `servers = ${BACKEND}/${a.name}`, ...mapping, '');
   }
   return lines.join('\n');
 }
@@ -174,7 +179,8 @@ async function startOnce(opts: StackOptions, teardown: Teardown): Promise<Stack>
   const groups = new Map<string, string[]>();
   for (const a of opts.apps) if (a.group !== undefined) groups.set(a.group, [...(groups.get(a.group) ?? []), a.name]);
   for (const [g, members] of groups) sections.push(`[group:${g}]\nprograms = ${members.join(',')}\n`);
-  const listenerLog = (name = LISTENER): string => join(supDir, name, 'listener.log');
+  const listenerDir = (name = LISTENER): string => join(supDir, name);
+  const listenerLog = (name = LISTENER): string => join(listenerDir(name), 'listener.log');
   for (const l of opts.listeners ?? []) {
     const name = l.name ?? LISTENER;
     const lDir = join(supDir, name);
@@ -182,7 +188,7 @@ async function startOnce(opts: StackOptions, teardown: Teardown): Promise<Stack>
     const configPath = join(lDir, 'listener.ini');
     await writeFile(configPath, listenerIni(socket, l, opts.apps, ports));
     const extra = [...(l.autostart === false ? ['autostart = false'] : []), ...(l.extra ?? [])];
-    sections.push(listenerProgram(lDir, configPath, { name, extra }));
+    sections.push(listenerProgram(lDir, configPath, { name, extra, ...(l.command === undefined ? {} : { command: l.command }) }));
   }
   let sup: SupervisordInstance | undefined;
   const undo = async (e: unknown): Promise<never> => {
@@ -226,6 +232,7 @@ async function startOnce(opts: StackOptions, teardown: Teardown): Promise<Stack>
       const g = groupOf.get(app);
       return g === undefined ? app : `${g}:${app}`;
     },
+    listenerDir,
     listenerLog,
     async startListener({ name = LISTENER, settled = allUp, quietMs = 1000, timeoutMs }) {
       const log = listenerLog(name);
