@@ -1,6 +1,6 @@
 // What the demo and the benchmarks print: word-wrapped paragraphs, nearest-rank percentiles, failure counts.
 
-export const WIDTH = 100;
+const WIDTH = 100;
 
 /** Greedy word wrap, so a paragraph reads well in a terminal. */
 export function wrap(text: string, width: number): string {

@@ -4,11 +4,11 @@
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { countingAppPath } from './counting.js';
+import { countingProgram } from './counting.js';
 import { startHaproxy, statusFromShowStat, type HaproxyInstance } from './haproxy.js';
-import { ROOT, slowAppPath } from './paths.js';
+import { ROOT } from './paths.js';
 import { freePort, withFreshPorts } from './ports.js';
-import { appsListening, listenerProgram, nodeProgram, waitForListenerSettled, waitForResync, type AppEnv } from './programs.js';
+import { appProgram, appsListening, listenerProgram, waitForListenerSettled, waitForResync, type AppEnv } from './programs.js';
 import { startSupervisord, type SupervisordInstance } from './supervisord.js';
 import type { Teardown } from './teardown.js';
 import { waitFor } from './wait.js';
@@ -172,8 +172,8 @@ async function startOnce(opts: StackOptions, teardown: Teardown): Promise<Stack>
     const port = ports[a.name] as number;
     sections.push(
       a.kind === 'counting'
-        ? nodeProgram(supDir, a.name, countingAppPath(), { PORT: port, NAME: a.name, STATE_DIR: supDir, ...a.env }, a.extra)
-        : nodeProgram(supDir, a.name, slowAppPath(), { ...a.env, PORT: port }, a.extra),
+        ? countingProgram(supDir, supDir, a.name, port, a.env, a.extra)
+        : appProgram(supDir, a.name, { ...a.env, PORT: port }, a.extra),
     );
   }
   const groups = new Map<string, string[]>();
