@@ -6,37 +6,23 @@ import { writeFile, mkdir } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { countingProgram, readVisits, setColdNext } from '../test/support/counting.js';
+import { readVisits, setColdNext } from '../test/support/counting.js';
+import { paragraphs } from '../test/support/figures.js';
 import { startHaproxy, statusFromShowStat, statsCommand, type HaproxyInstance } from '../test/support/haproxy.js';
-import { ROOT } from '../test/support/paths.js';
 import { freePort } from '../test/support/ports.js';
-import { appsListening, listenerProgram, waitForLog, writeListenerConfig } from '../test/support/programs.js';
-import { startSupervisord, type SupervisordInstance } from '../test/support/supervisord.js';
+import { waitForLog } from '../test/support/programs.js';
+import { startStack, supervisorRpc, type Stack } from '../test/support/stack.js';
 import { startVisitors } from '../test/support/visitors.js';
 import { renderRows } from './compare.js';
 import type { Benchmark, BenchContext } from './context.js';
 import { count, duration, megabytes } from './format.js';
 import { readRss, steadyRss } from './rss.js';
 import { summarize } from './stats.js';
-import { paragraphs } from './text.js';
 
-const BACKEND = 'site';
+const BACKEND = 'site'; // the stack's backend
 const POLL_MS = 2;
 const PULL_INTERS = [100, 500, 1000] as const;
-
-interface Rpc {
-  stopProcess(namespec: string, wait?: boolean): Promise<boolean>;
-  startProcess(namespec: string, wait?: boolean): Promise<boolean>;
-}
-type RpcClass = new (opts: { url: string; username: string | null; password: string | null; timeoutMs: number }) => Rpc;
-
-/** The package's own XML-RPC client, from the build: stop and start cost what they cost the product. */
-async function loadRpc(): Promise<RpcClass> {
-  const mod = (await import(pathToFileURL(join(ROOT, 'dist', 'supervisor', 'rpc.js')).href)) as { SupervisorRpc: RpcClass };
-  return mod.SupervisorRpc;
-}
 
 const status = async (hap: HaproxyInstance, server: string): Promise<string> =>
   statusFromShowStat(await statsCommand(hap.sockets[0] as string, `show stat ${BACKEND} 4 -1`), server) ?? '?';
@@ -125,13 +111,13 @@ async function startBareResponder(port: number): Promise<() => void> {
   return () => child.kill('SIGTERM');
 }
 
-interface Stack {
-  readonly sup: SupervisordInstance;
+interface AgentStack {
+  readonly stack: Stack;
+  /** The stack's own HAProxy, to which the listener pushes when asked to (its [haproxy] socket). */
   readonly push: HaproxyInstance;
   readonly pulls: readonly HaproxyInstance[];
   readonly agentPort: number;
   readonly names: readonly string[];
-  readonly appDir: string;
   readonly frontend: number;
 }
 
@@ -140,29 +126,45 @@ function serverOptions(agentPort: number | null, name: string, inter: number): s
   return `inter 2s rise 1 fall 1${agent}`;
 }
 
-/** supervisord with `programs` counting apps, the listener (socket to `push`, agent for the `pulls`). */
-async function startStack(ctx: BenchContext, opts: { programs: number; inters: readonly number[]; push: boolean; extraGlobal?: readonly string[] }): Promise<Stack> {
+/** The stack: counting apps, the listener (socket to its haproxy, `push`, when asked; agent for the `pulls`), and the pulls. */
+async function startAgentStack(
+  ctx: BenchContext,
+  opts: { programs: number; inters: readonly number[]; push: boolean; extraGlobal?: readonly string[] },
+): Promise<AgentStack> {
   const names = Array.from({ length: opts.programs }, (_, i) => `svc${i + 1}`);
-  const ports = await Promise.all(names.map(() => freePort()));
   const agentPort = await freePort();
   const frontend = await freePort();
-  const appDir = join(ctx.dir, 'apps');
-  await mkdir(appDir, { recursive: true });
-  const backend = (agent: number | null, inter: number) => ({
-    name: BACKEND,
-    options: ['option httpchk GET /'],
-    servers: names.map((n, i) => ({ name: n, port: ports[i] as number, check: true, options: serverOptions(agent, n, inter) })),
-  });
-  const push = await ctx.teardown.own('haproxy push', startHaproxy({ dir: join(ctx.dir, 'push'), backends: [backend(null, 0)] }), (h) => h.stop());
+  const stack = await startStack(
+    {
+      dir: ctx.dir,
+      apps: names.map((name) => ({ name, kind: 'counting' as const, env: {} })),
+      check: serverOptions(null, '', 0), // health checks only: the stack's haproxy is the push side
+      healthPath: '/',
+      listeners: [
+        {
+          haproxy: opts.push ? ['timeout = 2s'] : null,
+          sections: ['[agent]', `listen = 127.0.0.1:${agentPort}`, ''],
+          warmup: ['interval = 20ms', 'timeout = 1s', 'deadline = 60s'],
+          mapping: (_name, port) => ['warmup = /site', `address = 127.0.0.1:${port}`],
+        },
+      ],
+    },
+    ctx.teardown,
+  );
   const pulls: HaproxyInstance[] = [];
   for (const inter of opts.inters) {
-    const dir = join(ctx.dir, `pull-${inter}`);
     pulls.push(
       await ctx.teardown.own(
         `haproxy pull ${inter}ms`,
         startHaproxy({
-          dir,
-          backends: [backend(agentPort, inter)],
+          dir: join(ctx.dir, `pull-${inter}`),
+          backends: [
+            {
+              name: BACKEND,
+              options: ['option httpchk GET /'],
+              servers: names.map((n) => ({ name: n, port: stack.ports[n] as number, check: true, options: serverOptions(agentPort, n, inter) })),
+            },
+          ],
           frontends: [{ name: 'www', port: frontend, backend: BACKEND }],
           defaults: ['option forwardfor', ...(opts.extraGlobal === undefined ? [] : ['load-server-state-from-file global'])],
           global: opts.extraGlobal ?? [],
@@ -171,46 +173,17 @@ async function startStack(ctx: BenchContext, opts: { programs: number; inters: r
       ),
     );
   }
-  const supDir = join(ctx.dir, 'sup');
-  const configPath = await writeListenerConfig(
-    ctx.dir,
-    [
-      ...(opts.push ? ['[haproxy]', `socket = ${push.sockets[0] as string}`, 'timeout = 2s', ''] : []),
-      '[supervisor]',
-      `url = unix://${join(supDir, 'supervisor.sock')}`,
-      '',
-      '[agent]',
-      `listen = 127.0.0.1:${agentPort}`,
-      '',
-      '[warmup]',
-      'interval = 20ms',
-      'timeout = 1s',
-      'deadline = 60s',
-      '',
-      ...names.flatMap((n, i) => [`[program:${n}]`, `servers = ${BACKEND}/${n}`, 'warmup = /site', `address = 127.0.0.1:${ports[i] as number}`, '']),
-    ].join('\n'),
-  );
-  const sup = await ctx.teardown.own(
-    'supervisord',
-    startSupervisord({
-      dir: supDir,
-      programs: [...names.map((n, i) => countingProgram(ctx.dir, appDir, n, ports[i] as number)), listenerProgram(ctx.dir, configPath)].join('\n'),
-    }),
-    (s) => s.stop(),
-  );
-  await appsListening(ctx.dir, names, 60_000);
-  await waitForLog(ctx.dir, /msg="agent listening"/, 'the agent to listen', 0, 30_000);
-  for (const hap of [...(opts.push ? [push] : []), ...pulls]) {
+  await waitForLog(stack.listenerDir(), /msg="agent listening"/, 'the agent to listen', 0, 30_000);
+  for (const hap of [...(opts.push ? [stack.hap] : []), ...pulls]) {
     for (const n of names) await hap.waitStatus(BACKEND, n, 'UP', 30_000);
   }
-  return { sup, push, pulls, agentPort, names, appDir, frontend };
+  return { stack, push: stack.hap, pulls, agentPort, names, frontend };
 }
 
 async function latency(ctx: BenchContext): Promise<string> {
   const cycles = ctx.quick ? 6 : 30;
-  const stack = await startStack(ctx, { programs: 3, inters: PULL_INTERS, push: true });
-  const Rpc = await loadRpc();
-  const rpc = new Rpc({ url: stack.sup.url, username: null, password: null, timeoutMs: 30_000 });
+  const stack = await startAgentStack(ctx, { programs: 3, inters: PULL_INTERS, push: true });
+  const rpc = await supervisorRpc(stack.stack.sup.url);
   const haps = [stack.push, ...stack.pulls];
   const out: number[][] = haps.map(() => []);
   const back: number[][] = haps.map(() => []);
@@ -262,7 +235,7 @@ async function latency(ctx: BenchContext): Promise<string> {
   await floodLoops;
 
   ctx.progress('hostile clients: 300 idle connections held, 8 clients sending 64 KiB without a newline');
-  const listenerPid = Number((await stack.sup.ctl('pid', 'listener')).stdout.trim());
+  const listenerPid = await stack.stack.pid('listener');
   const before = await steadyRss(listenerPid);
   const idle = await Promise.all(Array.from({ length: 300 }, () => openIdle(stack.agentPort)));
   let stopJunk = false;
@@ -283,8 +256,8 @@ async function latency(ctx: BenchContext): Promise<string> {
   const peak = await readRss(listenerPid);
   await sleep(3000);
   const after = await steadyRss(listenerPid);
-  await stack.sup.stop();
-  for (const h of haps) await h.stop();
+  await stack.stack.stop();
+  for (const h of stack.pulls) await h.stop();
 
   const hostile = renderRows(
     ['listener under hostile clients', 'value'],
@@ -345,17 +318,18 @@ async function reloads(ctx: BenchContext): Promise<string> {
   const stateFile = join(ctx.dir, 'server-state');
   await mkdir(ctx.dir, { recursive: true });
   await writeFile(stateFile, '');
-  const stack = await startStack(ctx, { programs: 3, inters: [1000], push: false, extraGlobal: [`server-state-file ${stateFile}`] });
+  const stack = await startAgentStack(ctx, { programs: 3, inters: [1000], push: false, extraGlobal: [`server-state-file ${stateFile}`] });
+  const appDir = stack.stack.appDir;
   const hap = stack.pulls[0] as HaproxyInstance;
-  await setColdNext(stack.appDir, 'svc2', true);
-  await stack.sup.ctl('restart', 'svc2');
+  await setColdNext(appDir, 'svc2', true);
+  await stack.stack.sup.ctl('restart', 'svc2');
   await hap.waitStatus(BACKEND, 'svc2', 'MAINT', 30_000);
   const load = startVisitors(`http://127.0.0.1:${stack.frontend}/site`, { clients: 4, timeoutMs: 10_000 });
   const results: { withFile: boolean; cold: number; exposedMs: number }[] = [];
   for (const withFile of [false, true]) {
     for (let i = 0; i < rounds; i++) {
       await sleep(Math.random() * 1000);
-      const coldBefore = (await readVisits(stack.appDir, 'svc2')).filter((v) => v.cold).length;
+      const coldBefore = (await readVisits(appDir, 'svc2')).filter((v) => v.cold).length;
       if (withFile) await writeFile(stateFile, await hap.cmd('show servers state'));
       else await writeFile(stateFile, '');
       const t0 = performance.now();
@@ -367,12 +341,12 @@ async function reloads(ctx: BenchContext): Promise<string> {
         return s.startsWith('MAINT');
       }, t0);
       await sleep(200);
-      const cold = (await readVisits(stack.appDir, 'svc2')).filter((v) => v.cold).length - coldBefore;
+      const cold = (await readVisits(appDir, 'svc2')).filter((v) => v.cold).length - coldBefore;
       results.push({ withFile, cold, exposedMs: firstSeen !== null && (firstSeen as string).startsWith('MAINT') ? 0 : (ms as number) });
     }
   }
   const done = await load.stop();
-  await stack.sup.stop();
+  await stack.stack.stop();
   await hap.stop();
   const row = (withFile: boolean, label: string) => {
     const rs = results.filter((r) => r.withFile === withFile);

@@ -1,17 +1,25 @@
 // Benchmark: a seeded random stream of restarts, kills, stops and HAProxy reloads under load, health checks alone against the listener.
 
 import { randomInt } from 'node:crypto';
+import { request } from 'node:http';
 import { join } from 'node:path';
-import { startLoad } from '../demo/load.js';
-import { formatFailures } from '../demo/table.js';
-import { APP, LISTENER, startChaosStack, type ChaosStack } from './chaos-stack.js';
+import { readVisits } from '../test/support/counting.js';
+import { startLoad } from '../test/support/load.js';
+import { startStack, type Stack } from '../test/support/stack.js';
+import type { Teardown } from '../test/support/teardown.js';
+import { waitFor } from '../test/support/wait.js';
 import { chaosEvents, type ChaosAction, type ChaosEvent } from './chaos-events.js';
 import { renderComparison } from './compare.js';
 import type { Benchmark, BenchContext } from './context.js';
 import { count, duration } from './format.js';
-import { paragraphs } from './text.js';
+import { formatFailures, paragraphs } from '../test/support/figures.js';
 
 const INSTANCES = 4;
+const LISTENER = 'listener';
+/** How an instance behaves after each start: a boot, then a cold spell where pages are slow. */
+const APP = { listenDelayMs: 500, warmAfterMs: 2000, coldDelayMs: 300 } as const;
+/** The listener's warm-up request timeout: a cold page (COLD_DELAY_MS) is too slow to pass. */
+const WARMUP_TIMEOUT = '200ms';
 const CLIENTS = 6;
 const REQUEST_TIMEOUT_MS = 10_000;
 /** How long the end may take to be all UP before the side is reported as not recovered. */
@@ -33,6 +41,68 @@ interface SideResult {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** One side: haproxy with health checks in front of counting apps under supervisord, with or without the listener. */
+interface ChaosStack extends Stack {
+  readonly withListener: boolean;
+}
+
+async function startChaosStack(dir: string, withListener: boolean, listenerStartsecs: number | null, teardown: Teardown): Promise<ChaosStack> {
+  const stateFile = join(dir, 'server-state');
+  const env = { LISTEN_DELAY_MS: APP.listenDelayMs, WARM_AFTER_MS: APP.warmAfterMs, COLD_STATUS: 200, COLD_DELAY_MS: APP.coldDelayMs };
+  const stack = await startStack(
+    {
+      dir,
+      apps: Array.from({ length: INSTANCES }, (_, i) => ({ name: `app${i + 1}`, kind: 'counting' as const, env })),
+      // Like a real site: `/` passes as soon as the port answers, long before the site is warm.
+      check: 'inter 500ms rise 2 fall 2',
+      healthPath: '/',
+      // haproxy.cfg.example's reload settings on both sides; the state file only where the listener keeps it.
+      global: [...(withListener ? [`server-state-file ${stateFile}`] : []), 'hard-stop-after 30s'],
+      defaults: ['option forwardfor', 'option idle-close-on-response', ...(withListener ? ['load-server-state-from-file global'] : [])],
+      listeners: withListener
+        ? [
+            {
+              haproxy: ['timeout = 1s', 'heartbeat = 500ms', `server_state_file = ${stateFile}`],
+              sections: ['[listener]', `state_file = ${stateFile}.listener.json`, ''],
+              warmup: ['interval = 100ms', `timeout = ${WARMUP_TIMEOUT}`, 'deadline = 60s'],
+              extra: listenerStartsecs === null ? [] : [`startsecs = ${listenerStartsecs}`],
+            },
+          ]
+        : [],
+    },
+    teardown,
+  );
+  await stack.waitAllUp(30_000);
+  await waitFor(() => allWarm(stack), { timeoutMs: 30_000, what: 'every instance warm' });
+  return Object.assign(stack, { withListener });
+}
+
+/** GET /site straight to the instance (no X-Forwarded-For: not a visitor) answers from a warm app. */
+function warm(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: '/site', agent: false }, (res) => {
+      res.resume();
+      resolve(String(res.headers['x-app'] ?? '').endsWith(' warm'));
+    });
+    req.setTimeout(2000, () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+/** Every instance answers its site warm when asked directly (not as a visitor). */
+const allWarm = async (stack: Stack): Promise<boolean> => (await Promise.all(stack.servers.map((n) => warm(stack.ports[n] as number)))).every(Boolean);
+
+/** Servers whose `show stat` status is not exactly UP, with what it is. */
+const notUp = async (stack: Stack): Promise<Record<string, string>> =>
+  Object.fromEntries(Object.entries(await stack.statuses()).filter(([, status]) => status !== 'UP'));
+
+/** Visitor requests answered by an instance that was still cold, over every process of every instance. */
+async function coldVisits(stack: Stack): Promise<number> {
+  const all = await Promise.all(stack.servers.map((n) => readVisits(stack.appDir, n)));
+  return all.reduce((sum, visits) => sum + visits.filter((v) => v.cold).length, 0);
+}
+
 async function ctl(stack: ChaosStack, ...args: string[]): Promise<void> {
   const res = await stack.sup.ctl(...args);
   // Exit 1 and "not running"/"already started" can happen when a kill and a restart cross; not an error of the run.
@@ -52,7 +122,7 @@ async function kill9(stack: ChaosStack, program: string): Promise<void> {
 }
 
 async function play(stack: ChaosStack, e: ChaosEvent): Promise<void> {
-  const name = stack.names[e.instance] as string;
+  const name = stack.servers[e.instance] as string;
   switch (e.action) {
     case 'restart':
       return ctl(stack, 'restart', name);
@@ -82,11 +152,8 @@ function listenerStartsecs(env: NodeJS.ProcessEnv): number | null {
 }
 
 async function runSide(ctx: BenchContext, label: string, withListener: boolean, events: readonly ChaosEvent[]): Promise<SideResult> {
-  const stack = await startChaosStack(
-    { dir: join(ctx.dir, withListener ? 'listener' : 'checks'), instances: INSTANCES, withListener, listenerStartsecs: listenerStartsecs(process.env) },
-    ctx.teardown,
-  );
-  const coldBefore = await stack.coldVisits();
+  const stack = await startChaosStack(join(ctx.dir, withListener ? 'listener' : 'checks'), withListener, listenerStartsecs(process.env), ctx.teardown);
+  const coldBefore = await coldVisits(stack);
   const load = await startLoad({ url: stack.siteUrl, concurrency: CLIENTS, timeoutMs: REQUEST_TIMEOUT_MS });
   ctx.teardown.add(`load (${label})`, () => load.kill());
   ctx.progress(`${label}: all UP and warm; ${events.length} events under load (${CLIENTS} clients)`);
@@ -101,18 +168,17 @@ async function runSide(ctx: BenchContext, label: string, withListener: boolean, 
   let recoveryMs = Number.NaN;
   let notRecovered: Record<string, string> = {};
   while (Date.now() - end < RECOVERY_TIMEOUT_MS) {
-    notRecovered = await stack.notUp();
-    if (Object.keys(notRecovered).length === 0 && (await stack.allWarm())) {
+    notRecovered = await notUp(stack);
+    if (Object.keys(notRecovered).length === 0 && (await allWarm(stack))) {
       recoveryMs = Date.now() - end;
       break;
     }
     await sleep(20);
   }
   const result = await load.stop();
-  const cold = (await stack.coldVisits()) - coldBefore;
+  const cold = (await coldVisits(stack)) - coldBefore;
   ctx.progress(`${label}: ${result.requests} requests, ${result.failed} failed, ${cold} served cold`);
-  await stack.sup.stop();
-  await stack.hap.stop();
+  await stack.stop();
   return { requests: result.requests, failed: result.failed, failures: result.failures, cold, recoveryMs, notRecovered, actions };
 }
 

@@ -1,6 +1,6 @@
 // What every benchmark is given (mode, temp dir, teardown, progress line) and what it gives back (its report).
 
-import type { Teardown } from '../demo/teardown.js';
+import type { Teardown } from '../test/support/teardown.js';
 
 export interface BenchContext {
   readonly quick: boolean;

@@ -1,12 +1,11 @@
 // Plays supervisord towards a spawned listener: one event in flight, each acknowledgement timed, stdout checked.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
-import { osPipes } from '../test/support/os-pipes.js';
+import { spawnOnOsPipes } from '../test/support/os-pipes.js';
 
 const READY = Buffer.from('READY\n');
 // What supervisord needs back before it sends the next event: the result, then READY (one write or two).
@@ -61,20 +60,13 @@ export class ProtocolDriver {
    * stdio would be socketpairs), stderr to the file, and waits for its first READY.
    */
   static async start(cmd: string, args: readonly string[], opts: DriverOptions): Promise<ProtocolDriver> {
-    const fd = openSync(opts.stderrPath, 'a');
-    const pipes = osPipes(dirname(opts.stderrPath), `p${process.pid}-${ProtocolDriver.started++}`);
-    let child: ChildProcess;
-    try {
-      child = spawn(cmd, args, { stdio: [...pipes.childEnds, fd], env: { ...process.env, ...opts.env } });
-    } finally {
-      closeSync(fd);
-      pipes.closeChildEnds();
-    }
-    await new Promise<void>((resolve, reject) => {
-      child.once('spawn', resolve);
-      child.once('error', reject);
+    const { child, toChild, fromChild } = await spawnOnOsPipes(cmd, args, {
+      dir: dirname(opts.stderrPath),
+      tag: `p${process.pid}-${ProtocolDriver.started++}`,
+      stderrPath: opts.stderrPath,
+      env: { ...process.env, ...opts.env },
     });
-    const driver = new ProtocolDriver(child, pipes.toChild, pipes.fromChild, opts.stderrPath);
+    const driver = new ProtocolDriver(child, toChild, fromChild, opts.stderrPath);
     const timeoutMs = opts.readyTimeoutMs ?? 10_000;
     const timer = setTimeout(() => driver.fail(new Error(`no READY within ${timeoutMs} ms`)), timeoutMs);
     try {

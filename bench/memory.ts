@@ -9,7 +9,7 @@ import { count, megabytes } from './format.js';
 import { scanLog } from './logscan.js';
 import { BACKEND, mixedEvent, startListenerRig, WARM, type ListenerRig, type RigOptions } from './rig.js';
 import { bareNodeRss, steadyRss, type Rss } from './rss.js';
-import { paragraphs } from './text.js';
+import { paragraphs } from '../test/support/figures.js';
 
 /** The bounds a sysadmin can rely on: resident memory, whatever has happened, and a live heap that does not grow. */
 const RSS_LIMIT = 80e6;

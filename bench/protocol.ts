@@ -20,7 +20,7 @@ import {
   unmappedEvent,
 } from './rig.js';
 import { summarize } from './stats.js';
-import { paragraphs } from './text.js';
+import { paragraphs } from '../test/support/figures.js';
 
 /** One listener process and the events it gets; measured a slice at a time, taking turns with the others. */
 class Subject {

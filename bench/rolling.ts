@@ -1,34 +1,18 @@
 // Benchmark: a rolling restart under steady load, HAProxy health checks alone against the same with the listener.
 
-import { runPhase, type PhaseOptions, type PhaseResult } from '../demo/phase.js';
-import { PHASE_A, PHASE_B } from '../demo/report.js';
-import { parseArgs as demoSettings, type DemoSettings } from '../demo/settings.js';
-import { startStack, warmInstances } from '../demo/stack.js';
-import { formatFailures } from '../demo/table.js';
+import { PHASE_A, PHASE_B, rollingSettings, runPhase, startRollingSite, type PhaseOptions, type PhaseResult } from '../test/support/rolling.js';
 import { renderComparison } from './compare.js';
 import type { Benchmark, BenchContext } from './context.js';
 import { count, duration, rate } from './format.js';
 import { countAbove, summarize } from './stats.js';
-import { paragraphs } from './text.js';
+import { formatFailures, paragraphs } from '../test/support/figures.js';
 
 const P999_GOAL_MS = 100;
 
-/** The demo's own presets (full, or --quick): the same site, load and health checks. */
-function settings(quick: boolean): DemoSettings {
-  const parsed = demoSettings(quick ? ['--quick'] : [], {});
-  if (parsed.kind !== 'run') throw new Error('demo settings: unexpected parse result');
-  return parsed.settings;
-}
-
 async function run(ctx: BenchContext): Promise<string> {
-  const s = settings(ctx.quick);
-  const stack = await startStack(
-    { dir: ctx.dir, instances: s.instances, app: s.app, check: s.check, warmupMaxTime: `${s.slowMs}ms`, listenerAutostart: false },
-    ctx.teardown,
-  );
-  ctx.teardown.add('stack', () => stack.stop());
-  await stack.waitAllUp(30_000);
-  await warmInstances(stack, s.app.warmAfter);
+  // The demo's own presets (full, or --quick): the same site, load and health checks.
+  const s = rollingSettings(ctx.quick);
+  const stack = await startRollingSite(ctx.dir, s, ctx.teardown);
   ctx.progress(`${s.instances} instances UP and warm; ${PHASE_A}: rolling restart under load (${s.clients} clients)`);
 
   const phase: PhaseOptions = {
@@ -39,7 +23,7 @@ async function run(ctx: BenchContext): Promise<string> {
     onRestart: (r) => ctx.progress(`  ${r.program} back UP after ${(r.backAfterMs / 1000).toFixed(1)} s`),
   };
   const a = await runPhase(stack, phase, ctx.teardown);
-  await stack.startListener(30_000);
+  await stack.startListener({ timeoutMs: 30_000 });
   ctx.progress(`listener running and quiet; ${PHASE_B}: the same rolling restart`);
   const b = await runPhase(stack, phase, ctx.teardown);
   await stack.stop();

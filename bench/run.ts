@@ -1,7 +1,7 @@
 // `npm run bench [-- NAME…] [--quick]`: runs the benchmarks and prints their figures; no assertions.
 
 import { cpus } from 'node:os';
-import { Teardown } from '../demo/teardown.js';
+import { Teardown } from '../test/support/teardown.js';
 import { requireBinary } from '../test/support/binaries.js';
 import { requireBuiltCli } from '../test/support/paths.js';
 import { makeTempDir, removeDir } from '../test/support/tmp.js';

@@ -2,7 +2,6 @@
 
 import { get } from 'node:http';
 import { join } from 'node:path';
-import { formatFailures } from '../demo/table.js';
 import { countingAppPath } from '../test/support/counting.js';
 import { startHaproxy, statsCommand, type HaproxyInstance } from '../test/support/haproxy.js';
 import { freePort } from '../test/support/ports.js';
@@ -12,7 +11,7 @@ import { waitFor } from '../test/support/wait.js';
 import { renderRows } from './compare.js';
 import type { Benchmark, BenchContext } from './context.js';
 import { count } from './format.js';
-import { paragraphs } from './text.js';
+import { formatFailures, paragraphs } from '../test/support/figures.js';
 
 interface Variant {
   readonly name: string;

@@ -6,13 +6,15 @@ import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitForListenerSettled } from '../test/support/programs.js';
+import { startStack, supervisorRpc, type Rpc, type Stack, type StackApp, type StackListener, type StackOptions } from '../test/support/stack.js';
+import type { Teardown } from '../test/support/teardown.js';
 import { startVisitors } from '../test/support/visitors.js';
 import { renderComparison, renderRows } from './compare.js';
 import type { Benchmark, BenchContext } from './context.js';
 import { count, duration } from './format.js';
-import { firstFastAnswer, pollStatuses, portOpenAt, startStack, type AppSpec, type Stack } from './startsecs-stack.js';
+import { firstFastAnswer, pollStatuses, portOpenAt } from './probes.js';
 import { summarize } from './stats.js';
-import { paragraphs } from './text.js';
+import { paragraphs } from '../test/support/figures.js';
 
 const STARTSECS = [1, 10, 60] as const;
 /** The issue's target: back in service within this long of the app's own boot + warm time. */
@@ -29,6 +31,20 @@ const CPU_APP = { LISTEN_DELAY_MS: 1500, COLD_MS: 400, WARM_AFTER: 3, COLD_CPU: 
 const CPU_MAX_TIME_MS = 200;
 const INSTANCES = 8;
 
+interface RpcStack extends Stack {
+  readonly rpc: Rpc;
+}
+
+/** The site of both parts: slow-apps behind quick health checks (rise 1 fall 1) and the given listeners. */
+async function startSite(dir: string, apps: readonly StackApp[], listeners: readonly StackListener[], teardown: Teardown): Promise<RpcStack> {
+  const opts: StackOptions = { dir, apps, listeners, check: 'inter 500ms rise 1 fall 1', defaults: ['option forwardfor'] };
+  const stack = await startStack(opts, teardown);
+  return Object.assign(stack, { rpc: await supervisorRpc(stack.sup.url) });
+}
+
+/** A listener section with a quick heartbeat and the given [warmup] lines. */
+const listener = (name: string, warmup: readonly string[], autostart: boolean): StackListener => ({ name, haproxy: ['heartbeat = 500ms'], warmup, autostart });
+
 const signed = (ms: number): string => (Number.isFinite(ms) ? `${ms >= 0 ? '+' : ''}${duration(ms)}` : '-');
 
 // ---------------------------------------------------------------------------------------------------------
@@ -42,7 +58,7 @@ interface Restart {
 }
 
 /** The app alone: restart the unmapped twin the same way, then probe it directly: port every 10 ms, then /site back to back. */
-async function restartAlone(stack: Stack): Promise<Restart> {
+async function restartAlone(stack: RpcStack): Promise<Restart> {
   const t0 = performance.now();
   await stack.rpc.stopProcess('alone', true);
   await stack.rpc.startProcess('alone', false);
@@ -52,7 +68,7 @@ async function restartAlone(stack: Stack): Promise<Restart> {
 }
 
 /** An instance in HAProxy: restart it, and poll `show stat` until it has left UP and is UP again. */
-async function restartInstance(stack: Stack, name: string): Promise<Restart> {
+async function restartInstance(stack: RpcStack, name: string): Promise<Restart> {
   const t0 = performance.now();
   await stack.rpc.stopProcess(name, true);
   await stack.rpc.startProcess(name, false);
@@ -74,18 +90,16 @@ const overLimit = (r: Restart, alone: Restart): number => r.inServiceMs - (r.por
 
 async function restarts(ctx: BenchContext): Promise<string> {
   const rounds = ctx.quick ? 2 : 5;
-  const apps: AppSpec[] = [
-    ...STARTSECS.flatMap((s) =>
-      ['a', 'b'].map((x) => ({ name: `s${s}${x}`, env: RESTART_APP, startsecs: s, autostart: true, inHaproxy: true })),
-    ),
-    { name: 'alone', env: RESTART_APP, startsecs: 1, autostart: true, inHaproxy: false },
+  const apps: StackApp[] = [
+    ...STARTSECS.flatMap((s) => ['a', 'b'].map((x) => ({ name: `s${s}${x}`, env: RESTART_APP, extra: [`startsecs = ${s}`] }))),
+    { name: 'alone', env: RESTART_APP, inHaproxy: false },
   ];
   const warmup = ['interval = 250ms', 'timeout = 2s', `max_time = ${MAX_TIME_MS}ms`, 'deadline = 30s'];
-  const stack = await startStack({ dir: `${ctx.dir}/restarts`, apps, listeners: [{ name: 'listener', warmup, autostart: true }] }, ctx.teardown);
+  const stack = await startSite(`${ctx.dir}/restarts`, apps, [listener('listener', warmup, true)], ctx.teardown);
   const allUp = async (): Promise<boolean> => Object.values(await stack.statuses()).every((s) => s.startsWith('UP'));
   await waitForListenerSettled(stack.listenerLog('listener'), allUp, { quietMs: 1000, timeoutMs: 60_000 });
 
-  const visitors = startVisitors(`http://127.0.0.1:${stack.frontendPort}/site`, { clients: 4, timeoutMs: 10_000 });
+  const visitors = startVisitors(stack.siteUrl, { clients: 4, timeoutMs: 10_000 });
   ctx.teardown.add('visitors', async () => void (await visitors.stop()));
   ctx.progress(`6 instances UP and warm, 4 clients on the frontend; ${rounds} rounds of: the app alone, then one instance per startsecs`);
   const alone: Restart[] = [];
@@ -102,8 +116,7 @@ async function restarts(ctx: BenchContext): Promise<string> {
     ctx.progress(`  round ${r + 1}/${rounds}: ${line.join(', ')}`);
   }
   const load = await visitors.stop();
-  await stack.sup.stop();
-  await stack.hap.stop();
+  await stack.stop();
 
   const aloneIn = summarize(alone.map((a) => a.inServiceMs));
   const aloneOpen = summarize(alone.map((a) => a.portOpenMs));
@@ -179,7 +192,7 @@ interface Boot {
 }
 
 /** startProcessGroup(wait=false), as `supervisorctl start all` at boot; polls until every server is UP. */
-async function bootAll(stack: Stack, names: readonly string[]): Promise<Boot> {
+async function bootAll(stack: RpcStack, names: readonly string[]): Promise<Boot> {
   const t0 = performance.now();
   await stack.rpc.call('supervisor.startProcessGroup', ['w', false]);
   let first = Number.NaN;
@@ -193,7 +206,7 @@ async function bootAll(stack: Stack, names: readonly string[]): Promise<Boot> {
 
 async function concurrency(ctx: BenchContext): Promise<string> {
   const names = Array.from({ length: INSTANCES }, (_, i) => `w${i + 1}`);
-  const apps: AppSpec[] = names.map((name) => ({ name, env: CPU_APP, startsecs: 10, autostart: false, inHaproxy: true, group: 'w' }));
+  const apps: StackApp[] = names.map((name) => ({ name, env: CPU_APP, extra: ['startsecs = 10', 'autostart = false'], group: 'w' }));
   const base = ['interval = 250ms', 'timeout = 30s', `max_time = ${CPU_MAX_TIME_MS}ms`, 'deadline = 2m'];
   const unlimited: Variant = { listener: 'unlimited', label: 'concurrency unset', warmup: [...base, 'never_empty = no'] };
   const two: Variant = { listener: 'two', label: 'concurrency = 2', warmup: [...base, 'never_empty = no', 'concurrency = 2'] };
@@ -201,8 +214,10 @@ async function concurrency(ctx: BenchContext): Promise<string> {
   const variants = ctx.quick ? [unlimited, two] : [unlimited, two, stopgap];
   // Alternated (ABBAAB), so that a burst of other work on the machine weighs on both variants alike.
   const order = ctx.quick ? [unlimited, two] : [unlimited, two, two, unlimited, unlimited, two, stopgap];
-  const stack = await startStack(
-    { dir: `${ctx.dir}/concurrency`, apps, listeners: variants.map((v) => ({ name: v.listener, warmup: v.warmup, autostart: false })) },
+  const stack = await startSite(
+    `${ctx.dir}/concurrency`,
+    apps,
+    variants.map((v) => listener(v.listener, v.warmup, false)),
     ctx.teardown,
   );
   const allMaint = async (): Promise<boolean> => Object.values(await stack.statuses()).every((s) => s.startsWith('MAINT'));
@@ -212,7 +227,7 @@ async function concurrency(ctx: BenchContext): Promise<string> {
   for (const [i, v] of order.entries()) {
     if (running !== v) {
       if (running !== null) await stack.stopListener(running.listener);
-      await stack.startListener(v.listener, allMaint, 60_000);
+      await stack.startListener({ name: v.listener, settled: allMaint, timeoutMs: 60_000 });
       running = v;
     }
     await sleep(1000);
@@ -223,8 +238,7 @@ async function concurrency(ctx: BenchContext): Promise<string> {
     await stack.rpc.call('supervisor.stopProcessGroup', ['w', true]);
     await pollStatuses(stack, 50, 30_000, 'every instance MAINT', (s) => Object.values(s).every((x) => x.startsWith('MAINT')));
   }
-  await stack.sup.stop();
-  await stack.hap.stop();
+  await stack.stop();
 
   const med = (v: Variant, f: (b: Boot) => number): number => summarize((results.get(v) as Boot[]).map(f)).p50;
   const max = (v: Variant, f: (b: Boot) => number): number => summarize((results.get(v) as Boot[]).map(f)).max;

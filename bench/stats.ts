@@ -1,6 +1,6 @@
 // Latency summaries for the benchmarks: count, mean and nearest-rank percentiles up to p99.9 and max.
 
-import { percentile } from '../demo/table.js';
+import { percentile } from '../test/support/figures.js';
 
 export interface Summary {
   readonly n: number;

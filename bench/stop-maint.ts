@@ -3,17 +3,50 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { prng } from '../test/support/frames.js';
+import { startStack, supervisorRpc, type Rpc, type Stack } from '../test/support/stack.js';
+import type { Teardown } from '../test/support/teardown.js';
 import { renderComparison } from './compare.js';
 import type { Benchmark, BenchContext } from './context.js';
 import { count, duration } from './format.js';
-import { startMaintStack, type MaintStack } from './maint-stack.js';
 import { summarize } from './stats.js';
-import { paragraphs } from './text.js';
+import { paragraphs } from '../test/support/figures.js';
 
 const CHECK = 'inter 1s fall 1 rise 1';
 const CHECK_INTERVAL_MS = 1000;
 const POLL_MS = 1;
 const CYCLE_TIMEOUT_MS = 15_000;
+
+interface MaintStack extends Stack {
+  readonly rpc: Rpc;
+}
+
+/**
+ * The site: slow-apps that are warm at once and RUNNING as soon as spawned (startsecs = 0), stopped only when
+ * told, behind health checks; the listener, started later, warms with tiny intervals.
+ */
+async function startMaintStack(dir: string, programs: number, teardown: Teardown): Promise<MaintStack> {
+  const stack = await startStack(
+    {
+      dir,
+      apps: Array.from({ length: programs }, (_, i) => ({
+        name: `svc${i + 1}`,
+        env: { LISTEN_DELAY_MS: 0, COLD_MS: 0, WARM_AFTER: 0 },
+        extra: ['startsecs = 0', 'autorestart = false'],
+      })),
+      check: CHECK,
+      listeners: [
+        {
+          autostart: false,
+          haproxy: ['timeout = 2s', 'heartbeat = 2s'],
+          warmup: ['interval = 20ms', 'timeout = 1s', 'deadline = 30s'],
+        },
+      ],
+    },
+    teardown,
+  );
+  await stack.waitAllUp(30_000);
+  return Object.assign(stack, { rpc: await supervisorRpc(stack.sup.url) });
+}
 
 interface Cycle {
   /** From just before stopProcess was sent to the first poll showing the server out. */
@@ -30,7 +63,7 @@ interface Cycle {
 async function pollUntil(stack: MaintStack, program: string, done: (status: string) => boolean): Promise<{ at: number; status: string }> {
   const deadline = performance.now() + CYCLE_TIMEOUT_MS;
   for (;;) {
-    const status = await stack.status(program);
+    const status = (await stack.statuses())[program] ?? '?';
     const at = performance.now();
     if (done(status)) return { at, status };
     if (at > deadline) throw new Error(`${program}: still '${status}' in haproxy after ${CYCLE_TIMEOUT_MS} ms`);
@@ -70,12 +103,12 @@ async function run(ctx: BenchContext): Promise<string> {
   const random = prng(5);
   const checkPhase = (): Promise<void> => sleep(random() * CHECK_INTERVAL_MS);
   const noPause = (): Promise<void> => Promise.resolve();
-  const stack = await startMaintStack({ dir: ctx.dir, programs, check: CHECK }, ctx.teardown);
+  const stack = await startMaintStack(ctx.dir, programs, ctx.teardown);
 
   ctx.progress(`health checks alone: ${programs} programs × ${baselinePerProgram} stop/start cycles, in parallel`);
   const baseline = (
     await Promise.all(
-      stack.programs.map(async (p) => {
+      stack.servers.map(async (p) => {
         const out: Cycle[] = [];
         for (let i = 0; i < baselinePerProgram; i++) out.push(await cycle(stack, p, (s) => s.startsWith('DOWN'), checkPhase));
         return out;
@@ -83,15 +116,14 @@ async function run(ctx: BenchContext): Promise<string> {
     )
   ).flat();
 
-  await stack.startListener(30_000);
+  await stack.startListener({ timeoutMs: 30_000 });
   ctx.progress(`with the listener: ${listenerCycles} stop/start cycles, one at a time over ${programs} programs`);
   const ours: Cycle[] = [];
   for (let i = 0; i < listenerCycles; i++) {
-    ours.push(await cycle(stack, stack.programs[i % programs] as string, (s) => s.startsWith('MAINT'), noPause));
+    ours.push(await cycle(stack, stack.servers[i % programs] as string, (s) => s.startsWith('MAINT'), noPause));
     if ((i + 1) % 50 === 0) ctx.progress(`  ${i + 1}/${listenerCycles}`);
   }
-  await stack.sup.stop();
-  await stack.hap.stop();
+  await stack.stop();
 
   const sum = (cs: readonly Cycle[], f: (c: Cycle) => number) => summarize(cs.map(f));
   const bSent = sum(baseline, (c) => c.fromSentMs);

@@ -1,8 +1,9 @@
-// Stand-ins the listener talks to, in a worker thread: an HAProxy stats socket, supervisord's XML-RPC, a warm-up target.
+// Stand-ins the listener talks to, in a worker thread: the fake HAProxy on a stats socket, supervisord's XML-RPC, a warm-up target.
 
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
+import { FakeServers } from '../test/support/fake-haproxy.js';
 
 export interface StubServer {
   readonly backend: string;
@@ -48,36 +49,24 @@ export type StubMessage =
   | { readonly type: 'ready'; readonly server: string }
   | { readonly type: 'counts'; readonly counts: StubCounts };
 
-// `show servers state` as HAProxy 2.6 prints it (test/fixtures/haproxy/2.6/show-servers-state.txt): version line,
-// header, one row per server, then the empty line that ends every answer.
-const STATE_HEADER =
-  '# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight ' +
-  'srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state ' +
-  'bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr ' +
-  'srv_agent_addr srv_agent_port';
-const ADMIN_BITS: Record<string, number> = { ready: 0, maint: 0x01, drain: 0x08 };
-const SET_SERVER = /^set server ([A-Za-z0-9_.:-]+)\/([A-Za-z0-9_.:-]+) state (ready|maint|drain)$/;
 const START_TIME = Math.floor(Date.now() / 1000);
 
-function showInfo(): string {
-  return [
-    'Name: HAProxy',
-    'Version: 2.6.12-1+deb12u4',
-    'Release_date: 2026/10/17',
-    'Nbthread: 2',
-    'Nbproc: 1',
-    'Process_num: 1',
-    `Pid: ${process.pid}`,
-    'Uptime: 0d 0h00m00s',
-    'Uptime_sec: 0',
-    'Maxconn: 9984',
-    'CurrConns: 0',
-    `Start_time_sec: ${START_TIME}`,
-    'Tainted: 0',
-    '',
-    '',
-  ].join('\n');
-}
+/** `show info` as HAProxy 2.6 answers it, the fields the listener reads among others. */
+const showInfo = (): Record<string, string | number> => ({
+  Name: 'HAProxy',
+  Version: '2.6.12-1+deb12u4',
+  Release_date: '2026/10/17',
+  Nbthread: 2,
+  Nbproc: 1,
+  Process_num: 1,
+  Pid: process.pid,
+  Uptime: '0d 0h00m00s',
+  Uptime_sec: 0,
+  Maxconn: 9984,
+  CurrConns: 0,
+  Start_time_sec: START_TIME,
+  Tainted: 0,
+});
 
 function xmlValue(v: string | number): string {
   return typeof v === 'number' ? `<value><int>${v}</int></value>` : `<value><string>${v}</string></value>`;
@@ -114,7 +103,6 @@ const FAULT = `<?xml version='1.0'?>\n<methodResponse><fault><value><struct><mem
 
 async function main(port: NonNullable<typeof parentPort>, data: StubWorkerData): Promise<void> {
   const counts = { setServer: 0, showServersState: 0, showInfo: 0, other: 0, rpcCalls: 0, warmupRequests: 0, lastApplyAt: 0 };
-  const admin = new Map<string, string>(data.servers.map((s) => [`${s.backend}/${s.server}`, 'ready']));
   const watched = new Set(data.watch);
 
   const warmup: HttpServer = createHttpServer((req, res) => {
@@ -124,43 +112,23 @@ async function main(port: NonNullable<typeof parentPort>, data: StubWorkerData):
   });
   await new Promise<void>((r) => warmup.listen(0, '127.0.0.1', r));
   const warmupPort = (warmup.address() as { port: number }).port;
+  const fake = new FakeServers(
+    data.servers.map((s) => ({ backend: s.backend, server: s.server, addr: '127.0.0.1', port: s.port === 'warmup' ? warmupPort : s.port })),
+  );
 
-  const serversState = (backend: string | undefined): string => {
-    const rows: string[] = [];
-    data.servers.forEach((s, i) => {
-      if (backend !== undefined && s.backend !== backend) return;
-      const bits = ADMIN_BITS[admin.get(`${s.backend}/${s.server}`) ?? 'ready'] ?? 0;
-      const op = bits & 0x01 ? 0 : 2;
-      const srvPort = s.port === 'warmup' ? warmupPort : s.port;
-      rows.push(`3 ${s.backend} ${i + 1} ${s.server} 127.0.0.1 ${op} ${bits} 1 1 0 15 3 2 6 0 0 0 - ${srvPort} - 0 0 - - 0`);
-    });
-    if (backend !== undefined && rows.length === 0) return "Can't find backend.\n\n";
-    return `1\n${STATE_HEADER}\n${rows.join('\n')}${rows.length > 0 ? '\n' : ''}\n`;
-  };
-
-  const answer = (line: string): string => {
-    const set = SET_SERVER.exec(line);
+  const answer = (command: string): string => {
+    const reply = fake.answer(command, showInfo);
+    const set = /^set server (\S+) state (\S+)$/.exec(command);
     if (set !== null) {
       counts.setServer++;
       counts.lastApplyAt = Date.now();
-      const key = `${set[1]}/${set[2]}`;
-      if (!admin.has(key)) return 'No such server.\n\n';
-      admin.set(key, set[3] as string);
-      if (set[3] === 'ready' && watched.has(key)) port.postMessage({ type: 'ready', server: key } satisfies StubMessage);
-      return '\n';
-    }
-    if (line === 'show servers state' || line.startsWith('show servers state ')) {
+      if (set[2] === 'ready' && reply === '\n' && watched.has(set[1] as string)) port.postMessage({ type: 'ready', server: set[1] as string } satisfies StubMessage);
+    } else if (command.startsWith('show servers state')) {
       counts.showServersState++;
       counts.lastApplyAt = Date.now();
-      const backend = line.slice('show servers state'.length).trim();
-      return serversState(backend === '' ? undefined : backend);
-    }
-    if (line === 'show info') {
-      counts.showInfo++;
-      return showInfo();
-    }
-    counts.other++;
-    return 'Unknown command. Please enter one of the following commands only :\n\n';
+    } else if (command === 'show info') counts.showInfo++;
+    else counts.other++;
+    return reply;
   };
 
   // Non-interactive CLI as HAProxy runs it: one command line, the answers, then HAProxy closes.
@@ -193,7 +161,7 @@ async function main(port: NonNullable<typeof parentPort>, data: StubWorkerData):
 
   port.on('message', (msg: 'counts' | 'stop') => {
     if (msg === 'counts') {
-      port.postMessage({ type: 'counts', counts: { ...counts, states: Object.fromEntries(admin) } } satisfies StubMessage);
+      port.postMessage({ type: 'counts', counts: { ...counts, states: Object.fromEntries([...fake.admin.keys()].map((k) => [k, fake.stateOf(k)])) } } satisfies StubMessage);
       return;
     }
     for (const s of [warmup, haproxy, rpc]) {

@@ -1,10 +1,10 @@
 // What the demo prints at the end: the table, the trade-off it measured, and how the figures were taken.
 
 import type { DemoSettings } from './settings.js';
-import { formatFailures, formatLimit, formatMs, formatSeconds, mean, renderTable, type PhaseStats } from './table.js';
+import { formatFailures, wrap } from '../test/support/figures.js';
+import { PHASE_A, PHASE_B } from '../test/support/rolling.js';
+import { formatLimit, formatMs, formatSeconds, mean, renderTable, type PhaseStats } from './table.js';
 
-export const PHASE_A = 'health checks alone';
-export const PHASE_B = 'with the listener';
 
 const seconds = (ms: number): string => `${ms / 1000} s`;
 const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
@@ -73,17 +73,3 @@ export function report(a: PhaseStats, b: PhaseStats, failures: readonly [string,
 }
 
 const capital = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
-
-/** Greedy word wrap, so the paragraph reads well in a terminal. */
-export function wrap(text: string, width: number): string {
-  const out: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    if (line !== '' && line.length + 1 + word.length > width) {
-      out.push(line);
-      line = word;
-    } else line = line === '' ? word : `${line} ${word}`;
-  }
-  if (line !== '') out.push(line);
-  return out.join('\n');
-}

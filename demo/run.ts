@@ -3,12 +3,11 @@
 import { requireBinary, type BinaryName } from '../test/support/binaries.js';
 import { requireBuiltCli } from '../test/support/paths.js';
 import { makeTempDir, removeDir } from '../test/support/tmp.js';
-import { runPhase, type PhaseOptions, type PhaseResult } from './phase.js';
-import { PHASE_A, PHASE_B, report } from './report.js';
+import { PHASE_A, PHASE_B, runPhase, startRollingSite, type PhaseOptions, type PhaseResult } from '../test/support/rolling.js';
+import { Teardown } from '../test/support/teardown.js';
+import { report } from './report.js';
 import { parseArgs, USAGE, type DemoSettings } from './settings.js';
-import { startStack, warmInstances } from './stack.js';
 import { formatSeconds, summarize, type BackInService } from './table.js';
-import { Teardown } from './teardown.js';
 
 const t0 = Date.now();
 const progress = (line: string): void => {
@@ -49,16 +48,10 @@ async function demo(s: DemoSettings, teardown: Teardown, run: { dir?: string }):
   });
   progress(`temp dir ${dir}${s.quick ? ' (quick mode)' : ''}`);
 
-  const stack = await startStack(
-    { dir, instances: s.instances, app: s.app, check: s.check, warmupMaxTime: `${s.slowMs}ms`, listenerAutostart: false },
-    teardown,
-  );
-  teardown.add('stack', () => stack.stop());
+  const stack = await startRollingSite(dir, s, teardown);
+  const pids = await Promise.all(stack.servers.map(async (name) => `${name} pid ${await stack.pid(name)}`));
   progress(`haproxy pid ${stack.hap.pid}, frontend ${stack.siteUrl}; supervisord pid ${stack.sup.pid}`);
-  await stack.waitAllUp(30_000);
-  const pids = await Promise.all(stack.servers.map(async (sv) => `${sv.name} pid ${await stack.pid(sv.name)}`));
-  progress(`all ${s.instances} instances UP in haproxy: ${pids.join(', ')}; warming them`);
-  await warmInstances(stack, s.app.warmAfter);
+  progress(`all ${s.instances} instances UP in haproxy and warm: ${pids.join(', ')}`);
 
   const phase: PhaseOptions = {
     clients: s.clients,
@@ -75,7 +68,8 @@ async function demo(s: DemoSettings, teardown: Teardown, run: { dir?: string }):
   const a = await runPhase(stack, phase, teardown);
   progress(`phase A done: ${phaseLine(a)}`);
 
-  const listenerPid = await stack.startListener(30_000);
+  await stack.startListener({ timeoutMs: 30_000 });
+  const listenerPid = await stack.pid('listener');
   progress(`listener pid ${listenerPid} started, resynced, through supervisord's backlog; all servers UP`);
   progress(`phase B, ${PHASE_B}: the same rolling restart under the same load`);
   const b = await runPhase(stack, phase, teardown);
@@ -154,7 +148,7 @@ async function main(): Promise<number> {
   await teardown.run();
   if (s.keep && run.dir !== undefined) {
     process.stdout.write(
-      `Logs kept in ${run.dir}: haproxy/haproxy.cfg and haproxy.log; supervisor/supervisord.log, listener.ini, listener.log ` +
+      `Logs kept in ${run.dir}: haproxy/haproxy.cfg and haproxy.log; supervisor/supervisord.log, listener/listener.ini, listener/listener.log ` +
         `(the listener's decisions), app1.err… (each instance).\n`,
     );
   } else if (code === 1) progress('run with --keep to keep every config and log');

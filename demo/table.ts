@@ -1,16 +1,7 @@
 // Summaries of a phase (rate, counts, percentiles, come-back times) and the side-by-side table the demo prints.
 
-/** What a load run saw; latencies in ms, one per request that got an answer or an error. */
-export interface LoadResult {
-  readonly requests: number;
-  readonly failed: number;
-  /** Answers the app marked as rendered cold. */
-  readonly cold: number;
-  readonly latenciesMs: readonly number[];
-  /** Why requests failed: `HTTP 503`, `ECONNRESET`, `timeout`…, with counts. */
-  readonly failures: Readonly<Record<string, number>>;
-  readonly durationMs: number;
-}
+import { percentile } from '../test/support/figures.js';
+import type { LoadResult } from '../test/support/load.js';
 
 /** One instance's restart: from `supervisorctl restart` until HAProxy showed it UP again. */
 export interface BackInService {
@@ -33,13 +24,6 @@ export interface PhaseStats {
   readonly max: number;
   /** In restart order. */
   readonly back: readonly BackInService[];
-}
-
-/** Nearest-rank percentile (p in 0..100) of values sorted ascending; NaN for none. */
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] as number;
 }
 
 export function summarize(
@@ -119,12 +103,4 @@ export function renderTable(phases: readonly PhaseStats[], slowMs: number): stri
       .join('   ')
       .trimEnd();
   return rows.map(line).join('\n') + '\n';
-}
-
-/** `HTTP 503 ×3, ECONNRESET ×1`, most frequent first; '' when nothing failed. */
-export function formatFailures(failures: Readonly<Record<string, number>>): string {
-  return Object.entries(failures)
-    .sort((a, b) => b[1] - a[1])
-    .map(([why, n]) => `${why} ×${n}`)
-    .join(', ');
 }

@@ -186,14 +186,15 @@ describe('faults on the haproxy side', () => {
   it("an operator's manual maint on a running program survives the heartbeat, until its next event", async () => {
     await shows('a', 'no check');
     expect(await hap.cmd('set server site/a state maint')).toBe('\n');
-    // Each heartbeat is one `show info` connection of the listener's; HAProxy counts it in CumConns, as it
-    // counts each of ours. Five of the listener's since the manual maint: five heartbeats, and still MAINT.
+    // HAProxy counts every connection it accepts in CumConns, each of ours too. Five of the listener's since the
+    // manual maint (heartbeats among them, one connection each): the listener has talked to this HAProxy
+    // again and again, and the server is still MAINT.
     const c0 = await cumConns();
     let ours = 0;
     await waitFor(async () => (await cumConns()) - c0 - ++ours >= 5 || undefined, {
       timeoutMs: 10_000,
       intervalMs: 100,
-      what: 'five heartbeats of the listener (connections counted by haproxy)',
+      what: 'five connections of the listener (counted by haproxy in CumConns)',
     });
     expect(await status('a')).toBe('MAINT');
     await sup.ctl('restart', 'a');
@@ -204,9 +205,9 @@ describe('faults on the haproxy side', () => {
     const from = (await listenerLog()).length;
     await sup.ctl('restart', 'hang');
     await shows('hang', 'MAINT', 2000);
-    // While hang's warm-up hangs, another program goes through a full cycle.
+    // While hang's warm-up hangs, another program goes through a full cycle (however long that takes here).
     await sup.ctl('restart', 'b');
-    await shows('b', 'no check', 5000);
+    await shows('b', 'no check');
     expect(await status('hang')).toBe('MAINT');
     const line = await waitFor(
       async () =>
@@ -215,15 +216,16 @@ describe('faults on the haproxy side', () => {
       { timeoutMs: 10_000, what: 'the deadline log line for hang' },
     );
     // deadline = 3s, by the listener's own clock; how a request in flight at the deadline is cut is timed in
-    // the warm-up's unit tests (fake clock). Here: b went through its cycle while hang was still warming up,
-    // and every try hang made failed.
+    // the warm-up's unit tests (fake clock). Here: b's warm-up began while hang's was still running (one
+    // hanging warm-up holds up no other), and every try hang made failed.
     expect(Number(line[1])).toBeGreaterThanOrEqual(3000);
     const log = (await listenerLog()).slice(from);
     const started = at(log, /msg="warm-up started" process=hang:hang /);
-    const bReady = at(log, /msg="warm-up passed" process=b:b /, started);
+    const bStarted = at(log, /msg="warm-up started" process=b:b /, started);
+    const bReady = at(log, /msg="warm-up passed" process=b:b /, bStarted);
     const deadline = at(log, /msg="warm-up deadline passed; server stays in maint" process=hang:hang /);
-    expect([started, bReady, deadline].every((i) => i >= 0), log).toBe(true);
-    expect(bReady).toBeLessThan(deadline);
+    expect([started, bStarted, bReady, deadline].every((i) => i >= 0), log).toBe(true);
+    expect(bStarted).toBeLessThan(deadline);
     const probes = log.slice(started, deadline).match(/msg="warm-up probe" process=hang:hang .*/g) ?? [];
     // A try that fails like the one before is logged at debug: at least the first, never more than tried.
     expect(probes.length).toBeGreaterThanOrEqual(1);

@@ -6,102 +6,72 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { startHaproxy, type HaproxyInstance } from '../support/haproxy.js';
 import { useStack } from '../support/hooks.js';
 import { requireBuiltCli, ROOT } from '../support/paths.js';
-import { freePort } from '../support/ports.js';
-import { appProgram, appsListening, listenerLog as readLog, listenerProgram, waitForListenerSettled, waitForLog, writeListenerConfig } from '../support/programs.js';
-import { startSupervisord, type SupervisordInstance } from '../support/supervisord.js';
+import { listenerLog as readLog, waitForListenerSettled, waitForLog } from '../support/programs.js';
+import { startStack, type Stack } from '../support/stack.js';
+import { Teardown } from '../support/teardown.js';
 import { makeTempDir, removeDir } from '../support/tmp.js';
 import { waitFor } from '../support/wait.js';
 
-const NAMES = ['web', 'other', 'boom', 'boomready'] as const;
 const INJECT = join(ROOT, 'test', 'support', 'inject', 'url-throws.mjs');
 
-let dir: string;
-let hap: HaproxyInstance;
-let sup: SupervisordInstance;
-let configPath: string;
+let dir: string | undefined;
+let stack: Stack;
+let teardownStack: Teardown;
 let stateFile: string;
-const ports: Record<string, number> = {};
 
-const listenerLog = (): Promise<string> => readLog(dir);
-const shows = (server: string, prefix: string): Promise<void> => hap.waitStatus('site', server, prefix, 20_000);
-const logged = (re: RegExp, what: string): Promise<string> => waitForLog(dir, re, what, 0, 20_000);
+const listenerLog = (): Promise<string> => readLog(stack.listenerDir());
+const shows = (server: string, prefix: string): Promise<void> => stack.hap.waitStatus('site', server, prefix, 20_000);
+const logged = (re: RegExp, what: string): Promise<string> => waitForLog(stack.listenerDir(), re, what, 0, 20_000);
+const configPath = (): string => join(stack.listenerDir(), 'listener.ini');
 
 async function start(): Promise<void> {
   dir = await makeTempDir('shs-');
-  for (const n of NAMES) ports[n] = await freePort();
-  hap = await startHaproxy({
-    dir: join(dir, 'hap'),
-    backends: [
-      {
-        name: 'site',
-        options: ['option httpchk GET /health'],
-        servers: NAMES.map((n) => ({ name: n, port: ports[n] as number, check: true, options: 'inter 500ms rise 1 fall 1' })),
-      },
-    ],
-  });
   stateFile = join(dir, 'server-state');
-  configPath = await writeListenerConfig(
-    dir,
-    `[haproxy]
-socket = ${hap.sockets[0]}
-server_state_file = ${stateFile}
-
-[supervisor]
-url = unix://${join(dir, 'supervisor.sock')}
-
-[warmup]
-interval = 100ms
-timeout = 2s
-deadline = 10s
-
-[program:web]
-servers = site/web
-warmup = /site
-on_stopping = drain
-
-[program:other]
-servers = site/other
-warmup = /site
-
-[program:boom]
-servers = site/boom
-warmup = /__throw__
-
-[program:boomready]
-servers = site/boomready
-warmup = /__throw__
-on_deadline = ready
-`,
+  teardownStack = new Teardown();
+  const quick = { COLD_MS: 50, WARM_AFTER: 1 };
+  const mapping: Record<string, readonly string[]> = {
+    web: ['warmup = /site', 'on_stopping = drain'],
+    other: ['warmup = /site'],
+    boom: ['warmup = /__throw__'],
+    boomready: ['warmup = /__throw__', 'on_deadline = ready'],
+  };
+  stack = await startStack(
+    {
+      dir,
+      apps: [
+        // A Zope takes seconds to exit after SIGTERM: STOPPING lasts, and so would a drain.
+        { name: 'web', env: { ...quick, EXIT_DELAY_MS: 1500 } },
+        { name: 'other', env: quick },
+        { name: 'boom', env: quick },
+        { name: 'boomready', env: quick },
+      ],
+      check: 'inter 500ms rise 1 fall 1',
+      listeners: [
+        {
+          haproxy: [`server_state_file = ${stateFile}`],
+          // runCli runs the CLI outside supervisord: it needs the url.
+          sections: ['[supervisor]', `url = unix://${join(dir, 'supervisor', 'supervisor.sock')}`, ''],
+          warmup: ['interval = 100ms', 'timeout = 2s', 'deadline = 10s'],
+          mapping: (app) => mapping[app] ?? [],
+          // The built listener with a fault injected (see INJECT), whatever $SUPERVISOR_HAPROXY_LISTENER says.
+          command: [process.execPath, '--import', INJECT, requireBuiltCli()],
+        },
+      ],
+    },
+    teardownStack,
   );
-  const app = (name: (typeof NAMES)[number], env: Record<string, string | number> = {}) =>
-    appProgram(dir, name, { PORT: ports[name] as number, COLD_MS: 50, WARM_AFTER: 1, ...env });
-  sup = await startSupervisord({
-    dir,
-    programs: [
-      // A Zope takes seconds to exit after SIGTERM: STOPPING lasts, and so would a drain.
-      app('web', { EXIT_DELAY_MS: 1500 }),
-      app('other'),
-      app('boom'),
-      app('boomready'),
-      // The built listener with a fault injected (see INJECT), whatever $SUPERVISOR_HAPROXY_LISTENER says.
-      listenerProgram(dir, configPath, { command: [process.execPath, '--import', INJECT, requireBuiltCli()] }),
-    ].join('\n'),
-  });
-  await appsListening(dir, NAMES);
   // Health checks show UP before the listener has done its start-up warm-ups: wait until it has gone quiet.
-  const up = async (n: string): Promise<boolean> => (await hap.serverStatus('site', n)).startsWith('UP');
-  await waitForListenerSettled(join(dir, 'listener.log'), async () => (await up('web')) && (await up('other')), {
+  const up = async (n: string): Promise<boolean> => (await stack.hap.serverStatus('site', n)).startsWith('UP');
+  await waitForListenerSettled(stack.listenerLog(), async () => (await up('web')) && (await up('other')), {
     quietMs: 1000,
     timeoutMs: 30_000,
   });
 }
 
 async function teardown(): Promise<void> {
-  await sup?.stop();
-  await hap?.stop();
+  await teardownStack?.run();
   if (dir !== undefined) await removeDir(dir);
 }
 
@@ -110,11 +80,11 @@ useStack(start, teardown);
 describe('restart and the listener', () => {
   it('restart --maint: the STOPPING it causes never puts the server back to drain (on_stopping = drain)', async () => {
     const before = (await listenerLog()).length;
-    const r = await runCli(['restart', '--config', configPath, '--maint', 'web', '--ready-timeout', '30s']);
+    const r = await runCli(['restart', '--config', configPath(), '--maint', 'web', '--ready-timeout', '30s']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     await shows('web', 'UP');
-    const log = await waitForLog(dir, /msg="server state set" \S+ server=site\/web state=ready/, 'web set ready', before);
+    const log = await waitForLog(stack.listenerDir(), /msg="server state set" \S+ server=site\/web state=ready/, 'web set ready', before);
     const lines = log.split('\n').filter((l) => l.includes('server=site/web') || l.includes('process=web:web'));
     const kept = lines.findIndex((l) => l.includes('msg="server state kept"') && l.includes('state=maint') && l.includes('instead_of=drain'));
     const ready = lines.findIndex((l) => l.includes('msg="server state set"') && l.includes('state=ready'));
@@ -127,9 +97,9 @@ describe('restart and the listener', () => {
 describe('a warm-up that throws', () => {
   it('ends as failed, says why, and leaves the servers in maint (on_deadline = maint)', async () => {
     // Restarted, so that the listener warms them up (at its start it may find them running and ready).
-    expect((await sup.ctl('restart', 'boom', 'boomready')).code).toBe(0);
+    expect((await stack.sup.ctl('restart', 'boom', 'boomready')).code).toBe(0);
     await logged(/level=error msg="warm-up failed" process=boom:boom error="injected fault: [^"]*__throw__" then="servers stay in maint"/, 'the failed warm-up of boom');
-    expect(await hap.serverStatus('site', 'boom')).toMatch(/^MAINT/);
+    expect(await stack.hap.serverStatus('site', 'boom')).toMatch(/^MAINT/);
   });
 
   it('follows on_deadline = ready', async () => {
@@ -138,24 +108,24 @@ describe('a warm-up that throws', () => {
   });
 
   it('the listener goes on: a later stop of another program still takes it out', async () => {
-    expect((await sup.ctl('stop', 'other')).code).toBe(0);
+    expect((await stack.sup.ctl('stop', 'other')).code).toBe(0);
     await shows('other', 'MAINT');
-    expect((await sup.ctl('status', 'listener')).stdout).toMatch(/RUNNING/);
+    expect((await stack.sup.ctl('status', 'listener')).stdout).toMatch(/RUNNING/);
     expect(await listenerLog()).not.toMatch(/unexpected error|unhandled/i);
-    expect((await sup.ctl('start', 'other')).code).toBe(0);
+    expect((await stack.sup.ctl('start', 'other')).code).toBe(0);
     await shows('other', 'UP');
   });
 });
 
 describe('[haproxy] server_state_file', () => {
   it("holds HAProxy's own `show servers state` after each change", async () => {
-    expect((await sup.ctl('stop', 'other')).code).toBe(0);
+    expect((await stack.sup.ctl('stop', 'other')).code).toBe(0);
     await shows('other', 'MAINT');
     // srv_admin_state (7th field) has the forced-maint bit for `other`, and the file is HAProxy's format.
     const row = async () => (await readFile(stateFile, 'utf8')).split('\n').find((l) => / site \d+ other /.test(l));
     await waitFor(async () => ((await row())?.split(' ')[6] === '1' ? true : undefined), { timeoutMs: 10_000, what: 'other in maint in the state file' });
     expect((await readFile(stateFile, 'utf8')).startsWith('1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state')).toBe(true);
-    expect((await sup.ctl('start', 'other')).code).toBe(0);
+    expect((await stack.sup.ctl('start', 'other')).code).toBe(0);
     await shows('other', 'UP');
     await waitFor(async () => ((await row())?.split(' ')[6] === '0' ? true : undefined), { timeoutMs: 10_000, what: 'other ready in the state file' });
   });

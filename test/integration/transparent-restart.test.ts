@@ -81,7 +81,7 @@ warmup = /site
   // Cold pages answer 200 slowly (400 ms): a visitor would get them; the warm-up's max_time does not pass them.
   const slowThenFast = { LISTEN_DELAY_MS: 300, WARM_AFTER_MS: 1500, COLD_STATUS: 200, COLD_DELAY_MS: 400 };
   const program = (name: string, env: Record<string, number>, extra: string[]) =>
-    countingProgram(dir, appDir, name, ports[name] as number, env, extra).replace(/^startsecs = 1\n/m, '');
+    countingProgram(dir, appDir, name, ports[name] as number, env, extra);
   sup = await startSupervisord({
     dir: join(dir, 'sup'),
     programs: [

@@ -3,6 +3,7 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ROOT } from './paths.js';
+import { nodeProgram } from './programs.js';
 
 /** Environment of a counting app besides PORT, NAME and STATE_DIR: LISTEN_DELAY_MS, WARM_AFTER_MS, COLD_STATUS, COLD_DELAY_MS. */
 export type CountingEnv = Readonly<Record<string, string | number>>;
@@ -20,21 +21,7 @@ export function countingProgram(
   env: CountingEnv = {},
   extra: readonly string[] = [],
 ): string {
-  const all = { PORT: port, NAME: name, STATE_DIR: stateDir, ...env };
-  return [
-    `[program:${name}]`,
-    `command = ${process.execPath} ${countingAppPath()}`,
-    `environment = ${Object.entries(all)
-      .map(([k, v]) => `${k}="${String(v)}"`)
-      .join(',')}`,
-    'startsecs = 1',
-    'stopwaitsecs = 5',
-    'autorestart = true',
-    `stdout_logfile = ${join(logDir, `${name}.out`)}`,
-    `stderr_logfile = ${join(logDir, `${name}.err`)}`,
-    ...extra,
-    '',
-  ].join('\n');
+  return nodeProgram(logDir, name, countingAppPath(), { PORT: port, NAME: name, STATE_DIR: stateDir, ...env }, extra);
 }
 
 /** Keeps the instance's site cold (every process of it, restarts included) until setCold(…, false). */

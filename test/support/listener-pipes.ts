@@ -1,9 +1,8 @@
 // The built listener run as supervisord runs it, on OS pipes, driven by the test: frames in, stdout and stderr kept.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { osPipes } from './os-pipes.js';
+import { spawnOnOsPipes } from './os-pipes.js';
 import { requireBuiltCli } from './paths.js';
 import type { Exit } from './process.js';
 import { waitFor } from './wait.js';
@@ -36,23 +35,14 @@ export async function startPipedListener(
   logPath: string,
   nodeArgs: readonly string[] = [],
 ): Promise<PipedListener> {
-  const pipes = osPipes(dir, tag);
-  const err = openSync(logPath, 'a');
-  let child: ChildProcess;
-  try {
-    child = spawn(process.execPath, [...nodeArgs, requireBuiltCli(), ...args], {
-      stdio: [...pipes.childEnds, err],
-      // Not run by supervisord here: no SUPERVISOR_* of an outer one may leak in.
-      env: { ...process.env, SUPERVISOR_SERVER_URL: '', SUPERVISOR_PROCESS_NAME: 'listener', SUPERVISOR_GROUP_NAME: 'listener' },
-    });
-  } finally {
-    closeSync(err);
-    pipes.closeChildEnds();
-  }
-  await new Promise<void>((resolve, reject) => {
-    child.once('spawn', resolve);
-    child.once('error', reject);
+  const pipes = await spawnOnOsPipes(process.execPath, [...nodeArgs, requireBuiltCli(), ...args], {
+    dir,
+    tag,
+    stderrPath: logPath,
+    // Not run by supervisord here: no SUPERVISOR_* of an outer one may leak in.
+    env: { ...process.env, SUPERVISOR_SERVER_URL: '', SUPERVISOR_PROCESS_NAME: 'listener', SUPERVISOR_GROUP_NAME: 'listener' },
   });
+  const { child } = pipes;
   let out = '';
   pipes.fromChild.setEncoding('utf8').on('data', (c: string) => (out += c));
   // The listener gone, a write to its stdin fails with EPIPE: the test reads that from the exit instead.

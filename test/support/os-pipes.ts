@@ -1,11 +1,11 @@
-// OS pipes for a child's stdin and stdout, as supervisord gives its listeners (os.pipe()); Node's 'pipe' stdio are socketpairs.
+// A child on OS pipes for stdin and stdout, as supervisord gives its listeners (os.pipe()); Node's 'pipe' stdio are socketpairs.
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, constants, openSync, unlinkSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 
-export interface OsPipes {
+interface OsPipes {
   /** The ends the child gets, as its fds 0 and 1 (pass them in spawn's stdio, then call closeChildEnds). */
   readonly childEnds: readonly [number, number];
   /** Our write end of the child's stdin. */
@@ -34,7 +34,7 @@ function fifo(dir: string, name: string): { read: number; write: number } {
 }
 
 /** Two pipes: the child's stdin and stdout. `dir` holds the FIFOs for a moment; name them by `tag`. */
-export function osPipes(dir: string, tag: string): OsPipes {
+function osPipes(dir: string, tag: string): OsPipes {
   const stdin = fifo(dir, `${tag}.stdin.fifo`);
   const stdout = fifo(dir, `${tag}.stdout.fifo`);
   return {
@@ -46,4 +46,37 @@ export function osPipes(dir: string, tag: string): OsPipes {
       closeSync(stdout.write);
     },
   };
+}
+
+export interface PipedChild {
+  readonly child: ChildProcess;
+  /** Our write end of its stdin. */
+  readonly toChild: Socket;
+  /** Our read end of its stdout. */
+  readonly fromChild: Socket;
+}
+
+/**
+ * Spawns `cmd args` with stdin and stdout on OS pipes (FIFOs made in `dir` for a moment, named by `tag`) and
+ * stderr appended to stderrPath; resolves once it runs.
+ */
+export async function spawnOnOsPipes(
+  cmd: string,
+  args: readonly string[],
+  opts: { readonly dir: string; readonly tag: string; readonly stderrPath: string; readonly env: NodeJS.ProcessEnv },
+): Promise<PipedChild> {
+  const pipes = osPipes(opts.dir, opts.tag);
+  const err = openSync(opts.stderrPath, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(cmd, args, { stdio: [...pipes.childEnds, err], env: opts.env });
+  } finally {
+    closeSync(err);
+    pipes.closeChildEnds();
+  }
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', reject);
+  });
+  return { child, toChild: pipes.toChild, fromChild: pipes.fromChild };
 }

@@ -49,5 +49,5 @@ export function listenerNode(): string {
 }
 
 export function slowAppPath(): string {
-  return resolve(ROOT, 'demo', 'slow-app.mjs');
+  return resolve(ROOT, 'test', 'support', 'slow-app.mjs');
 }

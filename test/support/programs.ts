@@ -1,4 +1,4 @@
-// supervisord sections for integration tests: slow-app programs and the listener running the built CLI.
+// supervisord sections for integration tests: app programs and the listener running the built CLI, and waiting on them.
 
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -6,28 +6,36 @@ import { listenerCommand, slowAppPath } from './paths.js';
 import { PortInUseError } from './ports.js';
 import { waitFor } from './wait.js';
 
-/** Environment of a slow-app (see demo/slow-app.mjs): PORT, LISTEN_DELAY_MS, COLD_MS, WARM_AFTER, NEVER_WARM, HANG. */
+/** Environment of a slow-app (see test/support/slow-app.mjs): PORT, LISTEN_DELAY_MS, COLD_MS, WARM_AFTER, NEVER_WARM, HANG. */
 export type AppEnv = Readonly<Record<string, string | number>>;
 
-const envLine = (env: AppEnv): string =>
-  Object.entries(env)
-    .map(([k, v]) => `${k}="${String(v)}"`)
-    .join(',');
+/** What every app section says unless its `extra` lines set the key (supervisord refuses a key given twice). */
+const PROGRAM_DEFAULTS: readonly [string, string][] = [
+  ['startsecs', '1'],
+  ['stopwaitsecs', '5'],
+  ['autorestart', 'true'],
+];
 
-/** A `[program:NAME]` running demo/slow-app.mjs, logs in dir. `extra` lines go at the end of the section. */
-export function appProgram(dir: string, name: string, env: AppEnv, extra: readonly string[] = []): string {
+/** A `[program:NAME]` running `node script` with env, logs in dir as NAME.out / NAME.err; `extra` lines end it. */
+export function nodeProgram(dir: string, name: string, script: string, env: AppEnv, extra: readonly string[] = []): string {
+  const given = new Set(extra.map((l) => l.split('=')[0]?.trim()));
   return [
     `[program:${name}]`,
-    `command = ${process.execPath} ${slowAppPath()}`,
-    `environment = ${envLine(env)}`,
-    'startsecs = 1',
-    'stopwaitsecs = 5',
-    'autorestart = true',
+    `command = ${process.execPath} ${script}`,
+    `environment = ${Object.entries(env)
+      .map(([k, v]) => `${k}="${String(v)}"`)
+      .join(',')}`,
+    ...PROGRAM_DEFAULTS.filter(([k]) => !given.has(k)).map(([k, v]) => `${k} = ${v}`),
     `stdout_logfile = ${join(dir, `${name}.out`)}`,
     `stderr_logfile = ${join(dir, `${name}.err`)}`,
     ...extra,
     '',
   ].join('\n');
+}
+
+/** A `[program:NAME]` running test/support/slow-app.mjs, logs in dir. `extra` lines go at the end of the section. */
+export function appProgram(dir: string, name: string, env: AppEnv, extra: readonly string[] = []): string {
+  return nodeProgram(dir, name, slowAppPath(), env, extra);
 }
 
 /**
@@ -103,18 +111,18 @@ export async function waitForResync(dir: string): Promise<void> {
 }
 
 /**
- * Resolves once the listener logging to logPath has resynced at start-up, then written nothing for quietMs
- * while `settled()` holds. supervisord queues events for an eventlistener pool even while its process is
- * stopped and delivers that backlog once it runs; the listener replays it (maint, warm-up, ready), and
- * nothing of that may be measured.
+ * Resolves once the listener logging to logPath has resynced (after byte `from`: this start, not an earlier
+ * one), then written nothing for quietMs while `settled()` holds. supervisord queues events for an
+ * eventlistener pool even while its process is stopped and delivers that backlog once it runs; the listener
+ * replays it (maint, warm-up, ready), and nothing of that may be measured.
  */
 export async function waitForListenerSettled(
   logPath: string,
   settled: () => Promise<boolean>,
-  opts: { readonly quietMs: number; readonly timeoutMs: number },
+  opts: { readonly quietMs: number; readonly timeoutMs: number; readonly from?: number },
 ): Promise<void> {
   // "msg=resync": the listener has asked supervisord for the truth and acted on it (see src/reconcile).
-  await waitFor(async () => /msg="?resync"? /.test(await readFile(logPath, 'utf8')), {
+  await waitFor(async () => /msg="?resync"? /.test((await readFile(logPath, 'utf8')).slice(opts.from ?? 0)), {
     timeoutMs: opts.timeoutMs,
     intervalMs: 50,
     what: `the listener to resync (${logPath})`,
@@ -131,6 +139,6 @@ export async function waitForListenerSettled(
       }
       return Date.now() - since >= opts.quietMs && (await settled());
     },
-    { timeoutMs: opts.timeoutMs, intervalMs: 100, what: `the listener to go quiet and every server UP (${logPath})` },
+    { timeoutMs: opts.timeoutMs, intervalMs: 100, what: `the listener to go quiet with the servers settled (${logPath})` },
   );
 }

@@ -1,11 +1,10 @@
-// An in-memory stand-in for one HAProxy stats socket, for unit tests of the reconcile core only.
+// The fake HAProxy (test/support/fake-haproxy.ts) in memory, as the RuntimeApi the reconcile core talks to: unit tests only.
 
 import { HaproxyCommandError, HaproxyConnectError } from '../../../src/errors.js';
 import type { ServerStateRow } from '../../../src/haproxy/replies.js';
 import type { AdminState, ServerRef } from '../../../src/haproxy/types.js';
 import type { RuntimeApi, ServersStateDump } from '../../../src/haproxy/api.js';
-
-const BITS: Record<AdminState, number> = { maint: 0x01, drain: 0x08, ready: 0 };
+import { FakeServers } from '../../support/fake-haproxy.js';
 
 export class FakeHaproxy implements RuntimeApi {
   down = false;
@@ -13,40 +12,47 @@ export class FakeHaproxy implements RuntimeApi {
   /** `show info` Version: by default Debian 11's, the oldest supported. */
   version = '2.2.9-2+deb11u6';
   private startedAt = Date.now();
-  readonly admin = new Map<string, number>();
+  private readonly model: FakeServers;
+  /** srv_admin_state of every `backend/server`; tests may set raw bits. */
+  readonly admin: Map<string, number>;
   readonly commands: string[] = [];
   /** Connections opened for set server (one per setServerStates call). */
   connections = 0;
   /** `show servers state` calls of their own (not chained after set server). */
   reads = 0;
   /** Servers on which `set server` is accepted but does nothing (like a tracked server). */
-  readonly stuck = new Set<string>();
+  readonly stuck: Set<string>;
 
   constructor(
     readonly label: string,
-    readonly servers: Record<string, { addr: string; port: number }>,
+    servers: Record<string, { addr: string; port: number }>,
   ) {
-    this.reset();
+    this.model = new FakeServers(
+      Object.entries(servers).map(([key, where]) => {
+        const [backend, server] = key.split('/') as [string, string];
+        return { backend, server, ...where };
+      }),
+    );
+    this.admin = this.model.admin;
+    this.stuck = this.model.stuck;
   }
 
   /** HAProxy restarted: new pid (unless a restart got the same one back), runtime state back to the config's (every server ready). */
   restart(opts: { samePid?: boolean } = {}): void {
     if (opts.samePid !== true) this.pid += 1;
     this.startedAt = Date.now();
-    this.reset();
+    this.model.reset();
   }
 
   stateOf(key: string): AdminState {
-    const bits = this.admin.get(key) ?? 0;
-    return bits & 0x23 ? 'maint' : bits & 0x18 ? 'drain' : 'ready';
+    return this.model.stateOf(key);
   }
 
   async setServerState(ref: ServerRef, state: AdminState): Promise<void> {
     this.check();
     const key = `${ref.backend}/${ref.server}`;
     this.commands.push(`set server ${key} state ${state}`);
-    if (!this.admin.has(key)) throw new HaproxyCommandError(this.label, key, 'No such server.\n\n');
-    if (!this.stuck.has(key)) this.admin.set(key, BITS[state]);
+    if (!this.model.set(key, state)) throw new HaproxyCommandError(this.label, key, 'No such server.\n\n');
   }
 
   /** Like HAProxy with chained commands: one connection; a refusal is per command; the read-back chained last. */
@@ -58,9 +64,7 @@ export class FakeHaproxy implements RuntimeApi {
     const answers = changes.map(({ ref, state }) => {
       const key = `${ref.backend}/${ref.server}`;
       this.commands.push(`set server ${key} state ${state}`);
-      if (!this.admin.has(key)) return 'No such server.';
-      if (!this.stuck.has(key)) this.admin.set(key, BITS[state]);
-      return null;
+      return this.model.set(key, state) ? null : 'No such server.';
     });
     return { answers, dump: this.dump() };
   }
@@ -84,13 +88,7 @@ export class FakeHaproxy implements RuntimeApi {
   }
 
   private rows(backend: string | undefined): ServerStateRow[] {
-    const rows: ServerStateRow[] = [];
-    for (const [key, where] of Object.entries(this.servers)) {
-      const [be, srv] = key.split('/') as [string, string];
-      if (backend !== undefined && be !== backend) continue;
-      rows.push(row(be, srv, where.addr, where.port, this.admin.get(key) ?? 0));
-    }
-    return rows;
+    return this.model.rows(backend) as unknown as ServerStateRow[];
   }
 
   async showInfo(): Promise<Record<string, string>> {
@@ -103,21 +101,4 @@ export class FakeHaproxy implements RuntimeApi {
   private check(): void {
     if (this.down) throw new HaproxyConnectError(this.label, 'connect ECONNREFUSED');
   }
-
-  private reset(): void {
-    for (const key of Object.keys(this.servers)) this.admin.set(key, 0);
-  }
-}
-
-function row(backend: string, server: string, addr: string, port: number, admin: number): ServerStateRow {
-  return {
-    backendId: 1,
-    backend,
-    serverId: 1,
-    server,
-    addr,
-    port,
-    opState: admin & 0x23 ? 0 : 2,
-    adminState: admin,
-  } as unknown as ServerStateRow;
 }

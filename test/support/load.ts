@@ -2,9 +2,20 @@
 
 import { Worker } from 'node:worker_threads';
 import type { LoadWorkerData, LoadWorkerResult } from './load-worker.js';
-import type { LoadResult } from './table.js';
 
 export type LoadOptions = LoadWorkerData;
+
+/** What a load run saw; latencies in ms, one per request that got an answer or an error. */
+export interface LoadResult {
+  readonly requests: number;
+  readonly failed: number;
+  /** Answers the app marked as rendered cold. */
+  readonly cold: number;
+  readonly latenciesMs: readonly number[];
+  /** Why requests failed: `HTTP 503`, `ECONNRESET`, `timeout`…, with counts. */
+  readonly failures: Readonly<Record<string, number>>;
+  readonly durationMs: number;
+}
 
 export interface Load {
   /** Stops starting requests, waits for those in flight, and returns what every request saw. */

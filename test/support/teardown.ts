@@ -1,4 +1,4 @@
-// Stops what the demo started, once, newest first — including anything still starting when Ctrl-C came.
+// Stops what a demo or benchmark started, once, newest first — including anything still starting when Ctrl-C came.
 
 export class Teardown {
   private readonly steps: { readonly name: string; readonly stop: () => Promise<void> }[] = [];
