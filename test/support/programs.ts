@@ -105,7 +105,7 @@ export async function waitForLog(dir: string, re: RegExp, what: string, from = 0
 /** Resolves once the listener has asked supervisord for the truth at start-up. */
 export async function waitForResync(dir: string): Promise<void> {
   await waitFor(async () => (await listenerLog(dir)).includes('msg=resync') || undefined, {
-    timeoutMs: 15_000,
+    timeoutMs: 30_000,
     what: 'the listener to resync at start-up',
   });
 }
