@@ -1,6 +1,6 @@
 // Output lines: key=value logging to stderr (stdout is supervisord's protocol channel), flushed before exit.
 
-export type LogValue = string | number | boolean | null | undefined;
+type LogValue = string | number | boolean | null | undefined;
 export type LogFields = Record<string, LogValue>;
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 

@@ -7,7 +7,7 @@ import type { WarmupSpec } from '../warmup/spec.js';
 import { substituteTemplate } from './parse.js';
 import type { Config, ProgramRule } from './types.js';
 
-export type Resolved =
+type Resolved =
   | { readonly kind: 'mapped'; readonly rule: ProgramRule; readonly servers: readonly ServerRef[] }
   /** A rule applies but a filled-in name is not a valid HAProxy name (e.g. process "café"): log, do not send. */
   | { readonly kind: 'invalid'; readonly rule: ProgramRule; readonly reason: string };

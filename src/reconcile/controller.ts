@@ -20,7 +20,7 @@ import { POLICY, immediateState } from './policy.js';
 import { Resync, type Known, type ResyncChange, type ResyncSubject } from './resync.js';
 import type { ProcessSnapshot, WarmupStatus } from './snapshot.js';
 
-export interface ControllerDeps {
+interface ControllerDeps {
   readonly config: Config;
   readonly desired: DesiredState;
   /** One per stats socket; used to read addresses and states, never to change them (appliers do that). */

@@ -16,7 +16,7 @@ export interface Candidate {
   readonly since: number;
 }
 
-export interface StopgapChange {
+interface StopgapChange {
   /** Processes to make ready before they are warm, with the backend that would otherwise be empty. */
   readonly start: readonly { readonly key: string; readonly backend: string }[];
   /** Stopgaps to take back to maint: every backend of theirs has a warm server again. */

@@ -89,7 +89,7 @@ export function diffResync(
   return { changes, adoptable };
 }
 
-export interface ResyncDeps {
+interface ResyncDeps {
   readonly rpc: { getAllProcessInfo(): Promise<ProcessInfo[]> } | null;
   readonly apis: readonly RuntimeApi[];
   readonly log: Logger;

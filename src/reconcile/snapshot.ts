@@ -3,7 +3,7 @@
 import { PROCESS_STATES, type ProcessState } from '../supervisor/types.js';
 
 /** `stopgap`: warming, and ready early because its backend would otherwise have no server in service. */
-export const WARMUP_STATUSES = ['none', 'warming', 'stopgap', 'passed', 'deadline', 'forced-ready', 'failed', 'cancelled'] as const;
+const WARMUP_STATUSES = ['none', 'warming', 'stopgap', 'passed', 'deadline', 'forced-ready', 'failed', 'cancelled'] as const;
 export type WarmupStatus = (typeof WARMUP_STATUSES)[number];
 
 export interface ProcessSnapshot {

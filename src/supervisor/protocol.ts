@@ -227,14 +227,14 @@ export type ProcessStateEvent = {
   readonly expected: boolean | null;
 } & ProcessName;
 
-export interface GroupRemovedEvent {
+interface GroupRemovedEvent {
   readonly kind: 'group-removed';
   readonly meta: EventMeta;
   readonly group: string;
 }
 
 /** Any other event (PROCESS_GROUP_ADDED, SUPERVISOR_STATE_CHANGE_*, …): the listener acts on none of them. */
-export interface OtherEvent {
+interface OtherEvent {
   readonly kind: 'other';
   readonly meta: EventMeta;
 }

@@ -1,6 +1,6 @@
 // `[warmup] concurrency`: at most N warm-ups at once, the others wait their turn in the order they came.
 
-export type Release = () => void;
+type Release = () => void;
 
 export class WarmupSlots {
   private running = 0;

@@ -9,7 +9,7 @@ import type { WarmupStatus } from '../reconcile/snapshot.js';
 import type { Probe, ProbeResult } from './probe.js';
 import { resolveRequests, type ProbeTarget, type WarmupSpec } from './spec.js';
 
-export interface WarmJob {
+interface WarmJob {
   /** group:process, for logs. */
   readonly process: string;
   readonly servers: readonly ServerRef[];
@@ -18,7 +18,7 @@ export interface WarmJob {
   readonly onPortAnswered?: () => void;
 }
 
-export interface WarmDeps {
+interface WarmDeps {
   /** One per stats socket; only read here. */
   readonly apis: readonly RuntimeApi[];
   readonly probe: Probe;
@@ -27,7 +27,7 @@ export interface WarmDeps {
 }
 
 /** How a warm-up ended: passed; deadline passed (ready anyway with on_deadline = ready); failed: something unexpected. */
-export type WarmStatus = Extract<WarmupStatus, 'passed' | 'forced-ready' | 'deadline' | 'failed'>;
+type WarmStatus = Extract<WarmupStatus, 'passed' | 'forced-ready' | 'deadline' | 'failed'>;
 
 export interface WarmResult {
   readonly status: WarmStatus;
@@ -143,7 +143,7 @@ export interface WarmupProgress {
   result: ProbeResult;
 }
 
-export interface WarmupDeps {
+interface WarmupDeps {
   probe: Probe;
   clock: Clock;
   onProgress?: (p: WarmupProgress) => void;
@@ -247,12 +247,12 @@ function slowAsFailure(result: ProbeResult, maxTimeMs: number | null): ProbeResu
 
 
 /** The distinct addresses of the servers, or the first server no socket could place, and why. */
-export type TargetLookup =
+type TargetLookup =
   | { readonly targets: ProbeTarget[] }
   | { readonly missing: string; readonly why: string };
 
 /** Asks each socket in turn until one knows the server's address. */
-export async function findTargets(apis: readonly RuntimeApi[], refs: readonly ServerRef[]): Promise<TargetLookup> {
+async function findTargets(apis: readonly RuntimeApi[], refs: readonly ServerRef[]): Promise<TargetLookup> {
   const found = new Map<string, ProbeTarget>();
   for (const ref of refs) {
     let target: ProbeTarget | null = null;
