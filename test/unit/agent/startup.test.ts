@@ -11,6 +11,7 @@ import type { ProcessSnapshot } from '../../../src/reconcile/snapshot.js';
 import type { ProcessInfo } from '../../../src/supervisor/rpc.js';
 import type { Probe } from '../../../src/warmup/probe.js';
 
+import { processInfo } from '../reconcile/builders.js';
 const CONFIG = `[agent]
 listen = 127.0.0.1:9707
 
@@ -25,18 +26,7 @@ warmup = /site
 address = 127.0.0.1:8082
 `;
 
-const info = (name: string, pid: number): ProcessInfo => ({
-  name,
-  group: name,
-  state: 'RUNNING',
-  statename: 'RUNNING',
-  pid,
-  start: 0,
-  now: 0,
-  description: '',
-  spawnerr: '',
-  exitstatus: 0,
-});
+const info = (name: string, pid: number): ProcessInfo => processInfo(name, 'RUNNING', pid);
 const warmed = (pid: number): ProcessSnapshot => ({ state: 'RUNNING', pid, warmup: 'passed', warmupAt: 0, tries: 1, lastError: null });
 
 function start(previous: Record<string, ProcessSnapshot> | null) {

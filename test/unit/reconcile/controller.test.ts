@@ -9,6 +9,7 @@ import type { ProcessStateEvent, SupervisorEvent } from '../../../src/supervisor
 import type { ProcessInfo } from '../../../src/supervisor/rpc.js';
 import type { ProcessState } from '../../../src/supervisor/types.js';
 import type { Probe, ProbeResult } from '../../../src/warmup/probe.js';
+import { processEvent, processInfo } from './builders.js';
 import { FakeHaproxy } from './fake-haproxy.js';
 
 const CONFIG = `[haproxy]
@@ -33,9 +34,7 @@ warmup = /site
 deadline = 3s
 `;
 
-function info(name: string, state: ProcessState, pid = 0): ProcessInfo {
-  return { name, group: name, state, statename: state, pid, start: 0, now: 0, description: '', spawnerr: '', exitstatus: 0 };
-}
+const info = processInfo;
 
 let serial = 0;
 let poolserial = 0;
@@ -46,19 +45,7 @@ function ev(
   pid: number | null = null,
   opts: { serial?: number; poolserial?: number } = {},
 ): ProcessStateEvent {
-  const s = opts.serial ?? ++serial;
-  const ps = opts.poolserial ?? ++poolserial;
-  return {
-    kind: 'process-state',
-    meta: { ver: '3.0', server: 'supervisor', serial: s, pool: 'listener', poolserial: ps, eventname: `PROCESS_STATE_${state}` },
-    group: name,
-    process: name,
-    state,
-    fromState: from,
-    pid,
-    tries: null,
-    expected: null,
-  };
+  return processEvent(name, state, from, pid, opts.serial ?? ++serial, opts.poolserial ?? ++poolserial);
 }
 
 function setup(

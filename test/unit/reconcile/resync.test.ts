@@ -1,20 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { diffResync, type Known } from '../../../src/reconcile/resync.js';
-import type { ProcessInfo } from '../../../src/supervisor/rpc.js';
+import { processInfo } from './builders.js';
 import type { ProcessState } from '../../../src/supervisor/types.js';
 
-const info = (name: string, state: ProcessState, pid = 0): ProcessInfo => ({
-  name,
-  group: name,
-  state,
-  statename: state,
-  pid,
-  start: 0,
-  now: 0,
-  description: '',
-  spawnerr: '',
-  exitstatus: 0,
-});
+const info = processInfo;
 const k = (state: ProcessState | null, pid: number | null, lastEventSeq = 0): Known => ({ servers: [{ backend: 'b', server: 's' }], state, pid, lastEventSeq });
 const always = () => true;
 

@@ -9,6 +9,7 @@ import type { ProcessStateEvent } from '../../../src/supervisor/protocol.js';
 import type { ProcessState } from '../../../src/supervisor/types.js';
 import type { Probe, ProbeResult } from '../../../src/warmup/probe.js';
 import { WarmupSlots } from '../../../src/warmup/slots.js';
+import { processEvent } from './builders.js';
 import { FakeHaproxy } from './fake-haproxy.js';
 
 const BASE = `[haproxy]
@@ -34,20 +35,8 @@ servers = other/plain
 `;
 
 let serial = 0;
-function ev(name: string, state: ProcessState, from: ProcessState | null, pid: number | null = null): ProcessStateEvent {
-  serial++;
-  return {
-    kind: 'process-state',
-    meta: { ver: '3.0', server: 'supervisor', serial, pool: 'listener', poolserial: serial, eventname: `PROCESS_STATE_${state}` },
-    group: name,
-    process: name,
-    state,
-    fromState: from,
-    pid,
-    tries: null,
-    expected: null,
-  };
-}
+const ev = (name: string, state: ProcessState, from: ProcessState | null, pid: number | null = null): ProcessStateEvent =>
+  processEvent(name, state, from, pid, ++serial, serial);
 
 const PASS: ProbeResult = { ok: true, status: 200, ms: 5 };
 const REFUSED: ProbeResult = { ok: false, status: null, error: 'ECONNREFUSED', ms: 0, connected: false };
@@ -249,18 +238,11 @@ describe('never an empty backend', () => {
     await controller.stop();
   });
 
-  it('waits for the port: an instance that refuses connections is never made ready early', async () => {
-    const { controller, want } = setup('', (port) => (port === '8081' ? PASS : REFUSED));
-    controller.handleEvent(ev('web1', 'RUNNING', 'STARTING', 1));
-    controller.handleEvent(ev('web2', 'STARTING', 'STOPPED'));
-    await vi.advanceTimersByTimeAsync(20);
-    controller.handleEvent(ev('web1', 'STOPPING', 'RUNNING', 1));
-    await vi.advanceTimersByTimeAsync(500);
-    expect(want('site', 'web2')).toBe('maint');
-  });
-
-  it('never_empty = no keeps the usual rule', async () => {
-    const { controller, want } = setup('never_empty = no\n', (port) => (port === '8081' ? PASS : UNAVAILABLE));
+  it.each([
+    ['waits for the port: an instance that refuses connections is never made ready early', '', REFUSED],
+    ['never_empty = no keeps the usual rule', 'never_empty = no\n', UNAVAILABLE],
+  ] as const)('%s', async (_title, extra, other) => {
+    const { controller, want } = setup(extra, (port) => (port === '8081' ? PASS : other));
     controller.handleEvent(ev('web1', 'RUNNING', 'STARTING', 1));
     controller.handleEvent(ev('web2', 'STARTING', 'STOPPED'));
     await vi.advanceTimersByTimeAsync(20);
