@@ -1,20 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { WarmupSpec } from '../../../src/warmup/spec.js';
-import { isRelative, resolveRequests, statusAccepted } from '../../../src/warmup/spec.js';
+import { DEFAULT_WARMUP } from '../../../src/config/parse.js';
+import { isRelative, resolveRequests, statusAccepted, type WarmupSpec } from '../../../src/warmup/spec.js';
 
-function spec(requests: string[]): WarmupSpec {
-  return {
-    requests,
-    headers: [],
-    expect: [{ min: 200, max: 399 }],
-    intervalMs: 1000,
-    timeoutMs: 10_000,
-    deadlineMs: 300_000,
-    onDeadline: 'maint',
-  maxTimeMs: null,
-  passes: 1,
-  };
-}
+const spec = (requests: string[]): WarmupSpec => ({ ...DEFAULT_WARMUP, requests });
 
 const hrefs = (urls: URL[]) => urls.map((u) => u.href);
 
