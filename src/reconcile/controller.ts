@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import type { Config, ProgramRule } from '../config/types.js';
 import { resolveProcess, warmupSpecOf } from '../config/resolve.js';
 import { errorText } from '../errors.js';
+import { Semaphore } from '../semaphore.js';
 import type { RuntimeApi } from '../haproxy/api.js';
 import type { ServerRef } from '../haproxy/types.js';
 import type { Logger } from '../log.js';
@@ -12,7 +13,6 @@ import type { ProcessInfo } from '../supervisor/rpc.js';
 import { namespec, type ProcessName, type ProcessState } from '../supervisor/types.js';
 import type { Probe } from '../warmup/probe.js';
 import type { WarmupSpec } from '../warmup/spec.js';
-import { WarmupSlots } from '../warmup/slots.js';
 import { goesReady, warmUp, type WarmResult } from '../warmup/warm.js';
 import type { DesiredState } from './desired.js';
 import { stopgapChanges, type Candidate } from './never-empty.js';
@@ -76,12 +76,14 @@ export class Controller implements ResyncSubject {
   private readonly warmups = new Set<Promise<void>>();
   private sawEvent = false;
   private cancelPoll: (() => void) | null = null;
-  private readonly slots: WarmupSlots;
+  /** `[warmup] concurrency`; null: no limit. */
+  private readonly slots: Semaphore | null;
 
   constructor(private readonly deps: ControllerDeps) {
     const recorded = deps.previous === null || deps.previous === undefined ? null : new Set(Object.keys(deps.previous));
     this.resync = new Resync({ rpc: deps.rpc, apis: deps.apis, log: deps.log, clock: deps.clock, recorded }, this);
-    this.slots = new WarmupSlots(deps.config.warmupConcurrency);
+    const concurrency = deps.config.warmupConcurrency;
+    this.slots = concurrency === null ? null : new Semaphore(concurrency);
   }
 
   /** Called for every event, synchronously, just after it is acknowledged: decide now, do slow work later. */
@@ -332,8 +334,7 @@ export class Controller implements ResyncSubject {
    * 503) and keeps warming; once its backends have a warm server again, it goes back to maint until warm.
    */
   private keepBackendsServed(): void {
-    const tracked = this.processes();
-    const candidates: Candidate[] = tracked.map((t) => ({
+    const candidates: Candidate[] = this.processes().map((t) => ({
       key: namespec(t.name),
       servers: t.servers,
       warm: t.warming === null && (t.state === 'RUNNING' || t.state === 'STARTING') && this.isReady(t),
@@ -342,9 +343,8 @@ export class Controller implements ResyncSubject {
       since: t.warmingSince,
     }));
     const { start, end } = stopgapChanges(candidates);
-    const byKey = new Map(tracked.map((t) => [namespec(t.name), t]));
     for (const { key, backend } of start) {
-      const t = byKey.get(key) as Tracked;
+      const t = this.byName.get(key) as Tracked;
       this.deps.log.warn('backend would have no server in service: ready before warm (its port answers)', {
         process: key,
         backend,
@@ -354,7 +354,7 @@ export class Controller implements ResyncSubject {
       this.deps.desired.set(t.servers, 'ready', key);
     }
     for (const key of end) {
-      const t = byKey.get(key) as Tracked;
+      const t = this.byName.get(key) as Tracked;
       this.deps.log.info('a warm server is back in service: maint until warm', { process: key });
       this.setWarmup(t, 'warming');
       this.deps.desired.set(t.servers, 'maint', key);
@@ -390,12 +390,12 @@ export class Controller implements ResyncSubject {
     };
     const run = (async () => {
       // The deadline counts from the warm-up's own start: waiting for a slot is not the instance's fault.
-      if (this.slots.full) log.info('warm-up waiting for a slot ([warmup] concurrency)', { process: owner });
-      const release = await this.slots.acquire(ac.signal);
+      if (this.slots?.full === true) log.info('warm-up waiting for a slot ([warmup] concurrency)', { process: owner });
+      const release = await this.slots?.acquire(ac.signal);
       try {
         return await warmUp({ process: owner, servers: t.servers, spec, onPortAnswered }, { apis, probe, clock, log }, ac.signal);
       } finally {
-        release();
+        release?.();
       }
     })().then(
       (result) => this.warmed(t, ac, result),

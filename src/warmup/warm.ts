@@ -136,7 +136,6 @@ async function waitForTargets(job: WarmJob, deps: WarmDeps, signal: AbortSignal,
 // ---------------------------------------------------------------------------------------------------------
 // The retry loop
 
-
 export interface WarmupProgress {
   url: string;
   attempt: number;

@@ -2,6 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/clock.js';
+import { DEFAULT_WARMUP } from '../../../src/config/parse.js';
 import { memoryLogger } from '../../support/log.js';
 import type { Probe } from '../../../src/warmup/probe.js';
 import type { WarmupSpec } from '../../../src/warmup/spec.js';
@@ -9,15 +10,11 @@ import { warmUp } from '../../../src/warmup/warm.js';
 import { FakeHaproxy } from '../reconcile/fake-haproxy.js';
 
 const SPEC: WarmupSpec = {
+  ...DEFAULT_WARMUP,
   requests: ['/site', 'http://cache.internal:8080/purge'],
-  headers: [],
-  expect: [{ min: 200, max: 399 }],
   intervalMs: 10,
   timeoutMs: 100,
   deadlineMs: 1000,
-  onDeadline: 'maint',
-  maxTimeMs: null,
-  passes: 1,
   address: { host: '::1', port: 9001 },
 };
 const job = { process: 'web1:web1', servers: [{ backend: 'site', server: 'web1' }], spec: SPEC };

@@ -7,8 +7,7 @@ import { DesiredState } from '../../../src/reconcile/desired.js';
 import { stopgapChanges, type Candidate } from '../../../src/reconcile/never-empty.js';
 import type { ProcessStateEvent } from '../../../src/supervisor/protocol.js';
 import type { ProcessState } from '../../../src/supervisor/types.js';
-import type { Probe, ProbeResult } from '../../../src/warmup/probe.js';
-import { WarmupSlots } from '../../../src/warmup/slots.js';
+import type { Probe, ProbeRequest, ProbeResult } from '../../../src/warmup/probe.js';
 import { processEvent } from './builders.js';
 import { FakeHaproxy } from './fake-haproxy.js';
 
@@ -43,7 +42,7 @@ const REFUSED: ProbeResult = { ok: false, status: null, error: 'ECONNREFUSED', m
 const UNAVAILABLE: ProbeResult = { ok: false, status: 503, error: 'unexpected status 503', ms: 5, connected: true };
 
 /** A controller over fake HAProxy; `answer` decides each probe by port (8081 web1, 8082 web2). */
-function setup(extra = '', answer: (port: string) => ProbeResult = () => PASS) {
+function setup(extra = '', answer: (port: string, req: ProbeRequest) => ProbeResult | Promise<ProbeResult> = () => PASS) {
   const log = memoryLogger();
   const desired = new DesiredState();
   const hap = new FakeHaproxy('/run/a.sock', {
@@ -55,7 +54,7 @@ function setup(extra = '', answer: (port: string) => ProbeResult = () => PASS) {
   const probe: Probe = async (req) => {
     probes.push(req.url.port);
     await systemClock.sleep(5, req.signal);
-    return answer(req.url.port);
+    return answer(req.url.port, req);
   };
   const controller = new Controller({
     config: parseConfig(BASE + extra + PROGRAMS, '/etc/sh.ini', {}),
@@ -167,21 +166,6 @@ describe('[warmup] concurrency', () => {
     await vi.advanceTimersByTimeAsync(50);
     expect(want('site', 'web2')).toBe('ready');
   });
-
-  it('a warm-up cancelled while waiting gives up its place without taking a slot', async () => {
-    const slots = new WarmupSlots(1);
-    const first = await slots.acquire(new AbortController().signal);
-    const ac = new AbortController();
-    const waiting = slots.acquire(ac.signal);
-    const third = slots.acquire(new AbortController().signal);
-    ac.abort(new Error('superseded by STOPPING'));
-    await expect(waiting).rejects.toThrow('superseded by STOPPING');
-    first();
-    const release = await third;
-    expect(slots.full).toBe(true);
-    release();
-    expect(slots.full).toBe(false);
-  });
 });
 
 describe('never an empty backend', () => {
@@ -211,30 +195,17 @@ describe('never an empty backend', () => {
   });
 
   it('goes ready early as soon as the port accepts a connection, not when the first (cold) page comes back', async () => {
-    const log = memoryLogger();
-    const desired = new DesiredState();
-    const hap = new FakeHaproxy('/run/a.sock', { 'site/web1': { addr: '127.0.0.1', port: 8081 }, 'site/web2': { addr: '127.0.0.1', port: 8082 } });
-    const probe: Probe = async (req) => {
-      if (req.url.port === '8081') return PASS;
+    const { controller, want } = setup('', async (port, req) => {
+      if (port === '8081') return PASS;
       req.onConnect?.();
       await systemClock.sleep(1500, req.signal); // a cold page
       return UNAVAILABLE;
-    };
-    const controller = new Controller({
-      config: parseConfig(BASE + PROGRAMS, '/etc/sh.ini', {}),
-      desired,
-      apis: [hap],
-      probe,
-      clock: systemClock,
-      log,
-      rpc: null,
-      self: null,
     });
     controller.handleEvent(ev('web1', 'RUNNING', 'STARTING', 1));
     controller.handleEvent(ev('web2', 'STARTING', 'STOPPED'));
     await vi.advanceTimersByTimeAsync(20);
     controller.handleEvent(ev('web1', 'STOPPING', 'RUNNING', 1));
-    expect(desired.get({ backend: 'site', server: 'web2' })?.state).toBe('ready');
+    expect(want('site', 'web2')).toBe('ready');
     await controller.stop();
   });
 

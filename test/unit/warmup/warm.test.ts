@@ -1,22 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/clock.js';
+import { DEFAULT_WARMUP } from '../../../src/config/parse.js';
 import { memoryLogger } from '../../support/log.js';
 import type { Probe } from '../../../src/warmup/probe.js';
 import type { WarmupSpec } from '../../../src/warmup/spec.js';
 import { warmUp } from '../../../src/warmup/warm.js';
 import { FakeHaproxy } from '../reconcile/fake-haproxy.js';
 
-const SPEC: WarmupSpec = {
-  requests: ['/site'],
-  headers: [],
-  expect: [{ min: 200, max: 399 }],
-  intervalMs: 10,
-  timeoutMs: 100,
-  deadlineMs: 1000,
-  onDeadline: 'maint',
-  maxTimeMs: null,
-  passes: 1,
-};
+const SPEC: WarmupSpec = { ...DEFAULT_WARMUP, requests: ['/site'], intervalMs: 10, timeoutMs: 100, deadlineMs: 1000 };
 
 function deps(probe: Probe, servers: Record<string, { addr: string; port: number }> = { 'site/web1': { addr: '127.0.0.1', port: 8081 } }) {
   const log = memoryLogger();

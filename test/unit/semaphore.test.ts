@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Semaphore } from '../../../src/haproxy/client.js';
+import { Semaphore } from '../../src/semaphore.js';
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -78,5 +78,20 @@ describe('Semaphore', () => {
 
   it.each([0, -1, 1.5, Number.NaN])('refuses the limit %s', (limit) => {
     expect(() => new Semaphore(limit)).toThrow(RangeError);
+  });
+
+  it('a warm-up cancelled while waiting gives up its place without taking a slot', async () => {
+    const slots = new Semaphore(1);
+    const first = await slots.acquire(new AbortController().signal);
+    const ac = new AbortController();
+    const waiting = slots.acquire(ac.signal);
+    const third = slots.acquire(new AbortController().signal);
+    ac.abort(new Error('superseded by STOPPING'));
+    await expect(waiting).rejects.toThrow('superseded by STOPPING');
+    first();
+    const release = await third;
+    expect(slots.full).toBe(true);
+    release();
+    expect(slots.full).toBe(false);
   });
 });
